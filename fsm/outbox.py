@@ -1,0 +1,87 @@
+"""The outbound queue that holds what the user sends while the link is not usable.
+
+Bounded (drop the OLDEST when full: the newest messages matter most after an outage) and
+released only when the session restore has finished. PTT start/stop entries expire after
+``ptt_stale_after`` seconds, and a STOP is never released without its START: a late
+"stop talking" alone would release a floor someone else now holds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+PTT_START = "pttStart"
+PTT_STOP = "pttStop"
+_PTT = frozenset({PTT_START, PTT_STOP})
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One queued message: a signaling method and its JSON-able data."""
+
+    method: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    queued_at: float = 0.0
+
+    @property
+    def is_ptt(self) -> bool:
+        return self.method in _PTT
+
+    @property
+    def tx_id(self) -> str | None:
+        value = self.data.get("tx_id")
+        return value if isinstance(value, str) else None
+
+
+class Outbox:
+    """FIFO of :class:`Outgoing` with drop-oldest overflow and stale PTT expiry."""
+
+    def __init__(self, capacity: int = 100, ptt_stale_after: float = 2.0) -> None:
+        if capacity < 1 or ptt_stale_after < 0:
+            raise ConfigError("outbox capacity must be >= 1 and ptt_stale_after >= 0")
+        self.capacity = capacity
+        self.ptt_stale_after = ptt_stale_after
+        self._items: deque[Outgoing] = deque()
+        #: Messages dropped, by cause: ``overflow``, ``stale``, ``orphan_stop``, ``discarded``.
+        self.dropped: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, item: Outgoing) -> None:
+        if len(self._items) >= self.capacity:
+            self._items.popleft()
+            self.dropped["overflow"] += 1
+        self._items.append(item)
+
+    def drain(self, now: float) -> list[Outgoing]:
+        """Empty the queue and return what may still be sent, in order."""
+        items, self._items = list(self._items), deque()
+        started: set[str] = set()
+        out: list[Outgoing] = []
+        for item in items:
+            if item.is_ptt and now - item.queued_at > self.ptt_stale_after:
+                self.dropped["stale"] += 1
+                continue
+            if item.method == PTT_START and item.tx_id is not None:
+                started.add(item.tx_id)
+            if item.method == PTT_STOP and item.tx_id not in started:
+                self.dropped["orphan_stop"] += 1
+                continue
+            out.append(item)
+        return out
+
+    def discard(self) -> int:
+        """Drop everything (the user disconnected); returns how many were dropped."""
+        count = len(self._items)
+        self._items.clear()
+        self.dropped["discarded"] += count
+        return count
+
+    def peek(self) -> tuple[Outgoing, ...]:
+        return tuple(self._items)
