@@ -1,0 +1,102 @@
+"""The wire protocol between the client and the reference PTT server (JSON over WebSocket).
+
+Client -> server, every message is a request and gets exactly one response::
+
+    {"id": 7, "method": "join", "data": {"channel": "ops"}}
+
+Server -> client::
+
+    {"id": 7, "ok": true, "data": {...}}                          # success
+    {"id": 7, "ok": false, "error": {"code": "forbidden", "message": "..."}}
+    {"notification": true, "method": "speakerChanged", "data": {...}}
+
+Authentication: ``Authorization: Bearer <JWT>`` on the WebSocket handshake, never in the URL.
+HTTP 401 (missing/bad/expired token), 403 (token for another channel), 429/503 with
+``Retry-After`` (overloaded), close codes below for everything that ends a session.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SUBPROTOCOL: Final = "ptt.v1"
+DEFAULT_PATH: Final = "/ptt"
+
+# --- requests (client -> server) --------------------------------------------------------
+JOIN: Final = "join"  # {channel, session_id?} -> JoinResult (below)
+LEAVE: Final = "leave"  # {channel} -> {}
+PING: Final = "ping"  # {} -> {"t": server time}; the app-level liveness check
+GET_CAPABILITIES: Final = "getRouterRtpCapabilities"  # {} -> {"codecs": [...]}
+CREATE_TRANSPORT: Final = "createWebRtcTransport"  # {direction: send|recv} -> {transport_id}
+CONNECT_TRANSPORT: Final = "connectWebRtcTransport"  # {transport_id, sdp, type} -> {sdp, type}
+PRODUCE: Final = "produce"  # {transport_id, kind: "audio"} -> {producer_id}
+CONSUME: Final = "consume"  # {transport_id, producer_id, sdp, type} -> {consumer_id, sdp, type}
+CLOSE_CONSUMER: Final = "closeConsumer"  # {consumer_id} -> {}
+PTT_START: Final = "pttStart"  # {tx_id} -> {granted: bool, tx_id, speaker}
+PTT_STOP: Final = "pttStop"  # {tx_id} -> {released: bool}
+MESSAGE: Final = "message"  # {any JSON object} -> {}; relayed to the channel as MESSAGE
+
+REQUESTS: Final = frozenset(
+    {
+        JOIN,
+        LEAVE,
+        PING,
+        GET_CAPABILITIES,
+        CREATE_TRANSPORT,
+        CONNECT_TRANSPORT,
+        PRODUCE,
+        CONSUME,
+        CLOSE_CONSUMER,
+        PTT_START,
+        PTT_STOP,
+        MESSAGE,
+    }
+)
+
+# JoinResult: {"session_id": str, "resumed": bool, "peer_id": str, "members": [peer_id...],
+#              "speaker": peer_id | null, "producers": [{"producer_id", "peer_id"}...]}
+# A join with the session_id of a session the server still keeps (grace period) resumes
+# it: same peer_id, "resumed": true, its transports/producer/consumers kept.
+
+# --- notifications (server -> client) ---------------------------------------------------
+SPEAKER_CHANGED: Final = "speakerChanged"  # {peer_id | null, tx_id | null}
+NEW_PRODUCER: Final = "newProducer"  # {producer_id, peer_id}
+PRODUCER_CLOSED: Final = "producerClosed"  # {producer_id, peer_id}
+PEER_JOINED: Final = "peerJoined"  # {peer_id, user}
+PEER_LEFT: Final = "peerLeft"  # {peer_id, user}
+FLOOR_GRANTED: Final = "floorGranted"  # {tx_id}   (to the requester)
+FLOOR_DENIED: Final = "floorDenied"  # {tx_id, speaker}
+FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason: "max_talk_time" | "kicked"}
+
+# --- error codes in responses -----------------------------------------------------------
+E_BAD_REQUEST: Final = "bad_request"
+E_UNKNOWN_METHOD: Final = "unknown_method"
+E_NOT_JOINED: Final = "not_joined"
+E_FORBIDDEN: Final = "forbidden"
+E_RATE_LIMITED: Final = "rate_limited"
+E_CHANNEL_FULL: Final = "channel_full"
+E_NOT_FOUND: Final = "not_found"
+E_INTERNAL: Final = "internal"
+
+# --- close codes ------------------------------------------------------------------------
+# Kept in one place with the engine's failure table (fsm.classify), which decides on them.
+from fsm.classify import (  # noqa: E402  (re-exported for server and client alike)
+    CLOSE_AUTH_EXPIRED,
+    CLOSE_CHANNEL_DELETED,
+    CLOSE_FORBIDDEN,
+    CLOSE_KICKED,
+    CLOSE_RATE_LIMITED,
+)
+
+CLOSE_GOING_AWAY: Final = 1001  # server shutdown/restart: clients reconnect
+CLOSE_TOO_BIG: Final = 1009
+
+__all__ = [
+    "CLOSE_AUTH_EXPIRED",
+    "CLOSE_CHANNEL_DELETED",
+    "CLOSE_FORBIDDEN",
+    "CLOSE_GOING_AWAY",
+    "CLOSE_KICKED",
+    "CLOSE_RATE_LIMITED",
+    "CLOSE_TOO_BIG",
+]
