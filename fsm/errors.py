@@ -56,6 +56,8 @@ class LinkError(RemoteError):
     server's ``retry_after`` in seconds.
     """
 
+    default_message = ""
+
     def __init__(
         self,
         message: str = "",
@@ -65,7 +67,7 @@ class LinkError(RemoteError):
         close_reason: str = "",
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message or _describe(status, close_code, close_reason))
+        super().__init__(message or self.default_message or _describe(status, close_code, close_reason))
         self.status = status
         self.close_code = close_code
         self.close_reason = close_reason
@@ -75,13 +77,19 @@ class LinkError(RemoteError):
 class ConnectRefused(LinkError):
     """Nothing accepted the TCP connection."""
 
+    default_message = "connection refused"
+
 
 class ConnectTimeout(LinkError):
     """The connect attempt (TCP, TLS, or the WebSocket handshake) took too long."""
 
+    default_message = "connect timed out"
+
 
 class KeepaliveTimeout(LinkError):
     """The server stopped answering pings: the link is silently dead."""
+
+    default_message = "keepalive timed out: the server stopped answering"
 
 
 class OperationTimeout(RemoteError):

@@ -359,6 +359,7 @@ class ConnectionMachine(StateChart[Any]):
         self._audio_started = False
         self._outage_started: float | None = None
         self._gave_up = False
+        self._error_override: PttError | None = None
         self._tx_counter = itertools.count(1)
         super().__init__(**kwargs)
 
@@ -620,7 +621,7 @@ class ConnectionMachine(StateChart[Any]):
 
     def note_step_exhausted(self, error: PttError | None = None) -> None:
         step = self.step
-        self.last_error = TransportError(
+        self._error_override = TransportError(
             f"{step.value if step else 'step'} failed again after a retry: {error}",
             guidance="check the network path to the media server (UDP) and connect again",
         )
@@ -835,8 +836,8 @@ class ConnectionMachine(StateChart[Any]):
         answer = data if isinstance(data, Mapping) else {}
         if tx_id is None and isinstance(answer.get("tx_id"), str):
             tx_id = answer["tx_id"]
-        if tx_id is not None and tx_id != self.talk.tx_id:
-            return
+        if self.talk.floor != "requested" or (tx_id is not None and tx_id != self.talk.tx_id):
+            return  # not waiting for an answer, or the answer to an older transmission
         reason = {"reason": str(error)} if error is not None else answer
         self._apply_floor_answer(False, reason)
 
@@ -959,13 +960,16 @@ class ConnectionMachine(StateChart[Any]):
             self._emit(ReconnectFailed(self.attempt, self.reason))
             guidance = "check the network or the server, then connect again"
         else:
-            if isinstance(error, PttError):
+            if self._error_override is not None:
+                self._note_error(self._error_override)
+            elif isinstance(error, PttError):
                 self._note_error(error)
             elif error is not None:  # a bug surfaced through error.execution
                 self.reason = f"internal error: {type(error).__name__}: {error}"
             cause = self.last_error
             guidance = getattr(cause, "guidance", "") or _guidance_for(self, cause)
         self._gave_up = False
+        self._error_override = None
         self._release_all(code=CLOSE_NORMAL)
         self._emit(ErrorRaised(self.reason or "error", guidance))
 

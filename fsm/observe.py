@@ -1,0 +1,82 @@
+"""Observing the machine through its own listener mechanism.
+
+Register listeners with ``ConnectionMachine(..., listeners=[...])`` or
+``machine.add_listener(...)``. :class:`Listener` turns each transition into the typed
+events of :mod:`fsm.events`; :class:`LogListener` logs every transition as one structlog
+event (``ptt.transition``) with flat keys. Neither configures logging, and neither ever
+sees the token (event arguments are not logged).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from .events import PttEvent, StateChanged
+
+
+class Listener:
+    """Base listener: override :meth:`on_event` to receive typed events."""
+
+    def after_transition(self, machine: Any) -> None:
+        for event in machine.transition_events:
+            self.on_event(event)
+
+    def on_event(self, event: PttEvent) -> None:  # pragma: no cover - meant to be overridden
+        """Called once per typed event, in order, after the transition completed."""
+
+
+class Recorder(Listener):
+    """Keeps every typed event in ``events`` (handy in tests and notebooks)."""
+
+    def __init__(self) -> None:
+        self.events: list[PttEvent] = []
+
+    def on_event(self, event: PttEvent) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+class LogListener:
+    """Logs each transition as ``ptt.transition`` and each typed event as ``ptt.<kind>``."""
+
+    def __init__(self, logger: Any = None) -> None:
+        self.log = logger if logger is not None else structlog.get_logger("ptt")
+
+    def after_transition(self, machine: Any, event: Any, source: Any, transition: Any) -> None:
+        event_id = getattr(event, "id", str(event))
+        target = transition.targets[0].id if transition.targets else source.id
+        self.log.info(
+            "ptt.transition",
+            trigger=event_id,
+            source=source.id,
+            target=target,
+            state=machine.state,
+            detail=machine.detail,
+            attempt=machine.attempt,
+            delay=machine.next_delay,
+            reason=machine.reason,
+        )
+        for typed in machine.transition_events:
+            if isinstance(typed, StateChanged):
+                continue  # ptt.transition above already says it
+            name = "ptt." + _snake(type(typed).__name__)
+            self.log.info(name, **_flat(typed))
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _flat(event: PttEvent) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in vars(event).items():
+        key = "trigger" if key == "event" else key  # structlog owns the "event" key
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        elif key == "data" and isinstance(value, dict):
+            out.update({f"data_{k}": v for k, v in value.items() if isinstance(v, (str, int, float))})
+    return out
