@@ -276,9 +276,7 @@ class ConnectionMachine(StateChart[Any]):
         | connecting.to(reconnecting)
         | reconnecting.redialing.to(error, cond="gave_up", on="note_gave_up")
         | reconnecting.redialing.to(reconnecting.backing_off)
-        | reconnecting.reauthenticating.to(error)
-        | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.restoring.to(reconnecting.backing_off),
+        | reconnecting.reauthenticating.to(error),
     )
 
     # --- media ----------------------------------------------------------------------------
@@ -367,7 +365,9 @@ class ConnectionMachine(StateChart[Any]):
     @property
     def state(self) -> str:
         """The top-level state the user sees (``connected``, ``reconnecting``...)."""
-        return next(s.id for s in self.configuration if s.parent is None)
+        # Between exit and entry actions the configuration can be empty: never raise
+        # StopIteration out of a callback (the engine would swallow it silently).
+        return next((s.id for s in self.configuration if s.parent is None), "")
 
     @property
     def detail(self) -> str:
@@ -394,12 +394,12 @@ class ConnectionMachine(StateChart[Any]):
         self._generations[kind] += 1
         return self._generations[kind]
 
-    def _post_if_current(self, kind: str, generation: int, event: str, **data: Any) -> None:
+    def _post_if_current(self, kind: str, generation: int, event: str, /, **data: Any) -> None:
         if self._generations[kind] != generation:
             return  # a report from a superseded operation: the machine has moved on
         self.send(event, **data)
 
-    def _reply_to(self, kind: str, ok: str, failed: str, **extra: Any) -> Reply:
+    def _reply_to(self, kind: str, ok: str, failed: str, /, **extra: Any) -> Reply:
         generation = self._bump(kind)
 
         def reply(result: Result) -> None:
@@ -410,7 +410,7 @@ class ConnectionMachine(StateChart[Any]):
 
         return reply
 
-    def _arm(self, name: str, delay: float, event: str, **data: Any) -> None:
+    def _arm(self, name: str, delay: float, event: str, /, **data: Any) -> None:
         """Start the one timer called ``name`` (replacing a pending one)."""
         self._disarm(name)
         generation = self._bump("timer:" + name)
@@ -620,9 +620,10 @@ class ConnectionMachine(StateChart[Any]):
         self._note_error(error)
 
     def note_step_exhausted(self, error: PttError | None = None) -> None:
-        step = self.step
+        # Runs after the exit actions, when ``self.step`` no longer reads the configuration.
+        step = self._plan[self._step_index]
         self._error_override = TransportError(
-            f"{step.value if step else 'step'} failed again after a retry: {error}",
+            f"{step.value} failed again after a retry: {error}",
             guidance="check the network path to the media server (UDP) and connect again",
         )
 

@@ -1,0 +1,240 @@
+"""The reference PTT server: a websockets server around the hub, plus test hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+import structlog
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from adapters import protocol
+
+from .dispatch import Dispatcher
+from .gate import Gate
+from .hub import Hub
+from .limits import RateLimiter
+from .link import Link
+from .media import MediaRouter, NoMedia
+from .mediaops import MediaOps
+from .stats import Stats
+from .tasks import Background
+
+log = structlog.get_logger("ptt.server")
+
+
+class PttServer:
+    """A PTT signaling server on ``ws://host:port/ptt``; ``port=0`` picks a free port.
+
+    Use ``async with PttServer(secret) as server:`` or ``await start()`` / ``await close()``.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        grace: float = 30.0,
+        max_talk_time: float = 60.0,
+        max_message_size: int = 64 * 1024,
+        max_rps: float = 50,
+        max_members: int = 50,
+        media: MediaRouter | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        close_timeout: float = 2.0,
+        media_timeout: float = 10.0,
+        path: str = protocol.DEFAULT_PATH,
+    ) -> None:
+        if not secret:
+            raise ValueError("the token secret must not be empty")
+        self.host, self.path = host, path
+        self.stats = Stats()
+        self.media: MediaRouter = media if media is not None else NoMedia()
+        self._port = port
+        self._max_message_size = max_message_size
+        self._max_rps = max_rps
+        self._ping = (ping_interval, ping_timeout)
+        self._close_timeout = close_timeout
+        self._gate = Gate(secret, self.stats, path)
+        self._background = Background()
+        self._hub = Hub(
+            self.media,
+            self._background,
+            grace=grace,
+            max_talk_time=max_talk_time,
+            max_members=max_members,
+        )
+        media_ops = MediaOps(self._hub, timeout=media_timeout)
+        self._dispatcher = Dispatcher(self._hub, media_ops, self.stats)
+        self._links: set[Link] = set()
+        self._server: Server | None = None
+        self._closing: asyncio.Task[None] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The bound port (kept after close, so tests can try to reconnect)."""
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}{self.path}"
+
+    async def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("the server is already started")
+        self._server = await serve(
+            self._serve_link,
+            self.host,
+            self._port,
+            process_request=self._gate.process_request,
+            process_response=self._gate.process_response,
+            select_subprotocol=_select_subprotocol,
+            max_size=self._max_message_size,
+            ping_interval=self._ping[0],
+            ping_timeout=self._ping[1],
+            close_timeout=self._close_timeout,
+        )
+        self._port = next(iter(self._server.sockets)).getsockname()[1]
+
+    async def close(self) -> None:
+        """Close every connection with 1001 (going away), end all sessions, stop all work."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()  # 1001 to open connections, 503 to handshakes in progress
+            await self._server.wait_closed()
+        self._hub.close()
+        await self._background.drain(grace=self._close_timeout)
+
+    async def __aenter__(self) -> PttServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _serve_link(self, ws: ServerConnection) -> None:
+        link = Link(ws, self._gate.claims_for(ws), RateLimiter(self._max_rps))
+        self._links.add(link)
+        expiry = asyncio.get_running_loop().call_later(
+            max(0.0, link.claims.seconds_left()),
+            link.close,
+            protocol.CLOSE_AUTH_EXPIRED,
+            "token expired",
+        )
+        try:
+            async for frame in ws:
+                if link.closing or self._closing is not None:
+                    continue  # drain until the closing handshake ends the loop
+                try:
+                    await self._dispatcher.on_frame(link, frame)
+                except Exception:
+                    log.exception("ptt.server.link_failed", user=link.user)
+                    link.close(1011, "internal error")
+        except ConnectionClosed:
+            pass
+        finally:
+            expiry.cancel()
+            self._links.discard(link)
+            self._hub.link_lost(link)
+            await link.stop()
+
+    # --- test hooks ---------------------------------------------------------------------
+    def reject_next(self, n: int = 1, status: int = 503, retry_after: float | None = 1.0) -> None:
+        """Answer the next ``n`` handshakes with ``status`` (and ``Retry-After`` if given)."""
+        self._gate.reject_next(n, status, retry_after)
+
+    def kick(self, user: str) -> asyncio.Task[int]:
+        """Close every link of ``user`` with CLOSE_KICKED and end its sessions (no grace).
+
+        Acts at once; await the result to wait for the closes (it gives their count).
+        """
+        ended = self._hub.kick(user)
+        log.info("ptt.server.kicked", user=user)
+        links = [*ended, *self._open_links(user)]
+        return self._close_links(links, protocol.CLOSE_KICKED, "kicked")
+
+    def delete_channel(self, name: str) -> asyncio.Task[int]:
+        """Close every member of ``name`` with CLOSE_CHANNEL_DELETED; await like :meth:`kick`."""
+        links = self._hub.delete_channel(name)
+        log.info("ptt.server.channel_deleted", channel=name)
+        return self._close_links(links, protocol.CLOSE_CHANNEL_DELETED, "channel deleted")
+
+    def send_raw(self, user: str, frame: str | bytes) -> int:
+        """Queue an arbitrary frame to every link of ``user``; return how many got it."""
+        links = self._open_links(user)
+        for link in links:
+            link.send(frame)
+        return len(links)
+
+    def producer_closed(self, peer_id: str, producer_id: str) -> bool:
+        """For the media router: a producer vanished without ``close_peer`` (its transport
+        died); the channel hears ``producerClosed``. Call on the server's event loop."""
+        return self._hub.producer_closed(peer_id, producer_id)
+
+    def links(self, user: str | None = None) -> int:
+        """How many WebSocket connections are open (for ``user``, if given)."""
+        return sum(1 for link in self._links if user is None or link.user == user)
+
+    def _open_links(self, user: str) -> list[Link]:
+        return [link for link in self._links if link.user == user and not link.closing]
+
+    def _close_links(self, links: Iterable[Link], code: int, reason: str) -> asyncio.Task[int]:
+        unique = list(dict.fromkeys(links))
+        for link in unique:
+            link.close(code, reason)
+
+        async def closed() -> int:
+            if unique:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._close_timeout + 1.0):
+                        await asyncio.gather(*(link.wait_closed() for link in unique))
+            return len(unique)
+
+        return self._background.spawn(closed(), f"ptt-close-{reason}")
+
+
+def _select_subprotocol(conn: ServerConnection, offered: Any) -> Subprotocol | None:
+    # Clients that offer no subprotocol are served too; the protocol has one version.
+    wanted = Subprotocol(protocol.SUBPROTOCOL)
+    return wanted if wanted in offered else None
+
+
+async def serve_forever(server: PttServer, *, ready: Callable[[str], Any] | None = None) -> None:
+    """Run ``server`` until SIGINT or SIGTERM, then close it cleanly.
+
+    ``ready`` is called with ``server.url`` once it listens (``ptt serve`` prints it).
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with server:
+            if ready is not None:
+                ready(server.url)
+            await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

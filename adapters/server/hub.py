@@ -1,0 +1,289 @@
+"""The server's state and what each request does to it: membership, floor, relay.
+
+Nothing here touches a socket: links are reached only through ``Link.send``/``close``,
+which queue, so every operation runs to completion without awaiting (media calls live in
+:mod:`.mediaops`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from adapters import protocol
+
+from .channels import Channel, Channels
+from .floor import Grant
+from .link import Link
+from .media import ChannelAware, MediaRouter
+from .sessions import Session, SessionStore
+from .tasks import Background
+from .wire import RequestError, notification
+
+log = structlog.get_logger("ptt.server")
+
+
+class Hub:
+    def __init__(
+        self,
+        media: MediaRouter,
+        background: Background,
+        *,
+        grace: float,
+        max_talk_time: float,
+        max_members: int,
+    ) -> None:
+        self.media = media
+        self.background = background
+        self.channels = Channels()
+        self.sessions = SessionStore(grace, self._grace_expired)
+        self.max_talk_time = max_talk_time
+        self.max_members = max_members
+
+    # --- lookups ------------------------------------------------------------------------
+    def session_of(self, link: Link) -> Session:
+        if link.session is None:
+            raise RequestError(protocol.E_NOT_JOINED, "join a channel first")
+        return link.session
+
+    def channel_of(self, session: Session) -> Channel:
+        channel = self.channels.get(session.channel)
+        if channel is None:  # a session is removed with its channel; this is a bug
+            raise RequestError(protocol.E_INTERNAL, "session without channel")
+        return channel
+
+    # --- membership ---------------------------------------------------------------------
+    def join(self, link: Link, channel_name: str, session_id: str | None) -> dict[str, Any]:
+        if channel_name != link.claims.channel:
+            raise RequestError(
+                protocol.E_FORBIDDEN,
+                "the token does not allow this channel",
+                close_code=protocol.CLOSE_FORBIDDEN,
+            )
+        if link.session is not None:
+            raise RequestError(protocol.E_BAD_REQUEST, "already joined")
+        session = self.sessions.find(session_id, link.user, channel_name) if session_id else None
+        if session is not None:
+            self._take_over(session, link)
+            log.info("ptt.server.resumed", user=link.user, peer_id=session.peer_id)
+            return self._join_result(self.channel_of(session), session, resumed=True)
+        channel = self.channels.get(channel_name)
+        if channel is not None and len(channel.members) >= self.max_members:
+            raise RequestError(protocol.E_CHANNEL_FULL, f"channel has {self.max_members} members")
+        channel = self.channels.get_or_create(channel_name)
+        session = self.sessions.open(link.user, channel_name, link)
+        link.session = session
+        channel.members[session.peer_id] = session
+        self._tell_channel(session.peer_id, channel.name)
+        self._broadcast(
+            channel,
+            protocol.PEER_JOINED,
+            {"peer_id": session.peer_id, "user": session.user},
+            exclude=session.peer_id,
+        )
+        log.info("ptt.server.joined", user=link.user, peer_id=session.peer_id, channel=channel.name)
+        return self._join_result(channel, session, resumed=False)
+
+    def _take_over(self, session: Session, link: Link) -> None:
+        old = session.link
+        if old is not None and old is not link:
+            # The client reconnected before this server noticed its old socket die.
+            self.link_lost(old)
+            old.close(1000, "session resumed on another connection")
+        self.sessions.attach(session, link)
+        link.session = session
+
+    def _join_result(self, channel: Channel, session: Session, *, resumed: bool) -> dict[str, Any]:
+        return {
+            "session_id": session.session_id,
+            "resumed": resumed,
+            "peer_id": session.peer_id,
+            "members": list(channel.members),
+            "speaker": channel.speaker,
+            "producers": [
+                {"producer_id": producer, "peer_id": owner}
+                for producer, owner in channel.producers.items()
+                if owner != session.peer_id
+            ],
+        }
+
+    def leave(self, link: Link, channel_name: str) -> dict[str, Any]:
+        session = self.session_of(link)
+        if session.channel != channel_name:
+            raise RequestError(protocol.E_NOT_JOINED, f"not a member of {channel_name!r}")
+        log.info("ptt.server.left", user=link.user, peer_id=session.peer_id)
+        self.end(session)
+        return {}
+
+    def link_lost(self, link: Link) -> None:
+        """The socket is gone: free the floor now, keep the session for the grace period."""
+        session, link.session = link.session, None
+        if session is None or session.link is not link:
+            return
+        channel = self.channels.get(session.channel)
+        if channel is not None and channel.floor.drop(session.peer_id) is not None:
+            self._floor_changed(channel)
+        if self.sessions.grace > 0:
+            self.sessions.detach(session)
+        else:
+            self.end(session)
+
+    def _grace_expired(self, session: Session) -> None:
+        log.info("ptt.server.session_expired", user=session.user, peer_id=session.peer_id)
+        self.end(session)
+
+    def end(self, session: Session, *, notify: bool = True) -> None:
+        """End a session for good: the others see its producers close and the peer leave."""
+        link = session.link
+        if link is not None and link.session is session:
+            link.session = None
+        self.sessions.end(session)
+        channel = self.channels.get(session.channel)
+        if channel is not None and channel.members.pop(session.peer_id, None) is not None:
+            if channel.floor.drop(session.peer_id) is not None:
+                self._floor_changed(channel, notify=notify)
+            peer = {"peer_id": session.peer_id}
+            for producer in sorted(session.producers):
+                channel.producers.pop(producer, None)
+                if notify:
+                    closed = {"producer_id": producer, **peer}
+                    self._broadcast(channel, protocol.PRODUCER_CLOSED, closed)
+            if notify:
+                self._broadcast(channel, protocol.PEER_LEFT, {**peer, "user": session.user})
+            self.channels.discard_if_empty(channel)
+        self._tell_channel(session.peer_id, None)
+        self.release_media(session.peer_id)
+
+    def release_media(self, peer_id: str) -> None:
+        self.background.spawn(self._close_media(peer_id), f"ptt-close-peer-{peer_id}")
+
+    async def _close_media(self, peer_id: str) -> None:
+        try:
+            await self.media.close_peer(peer_id)
+        except Exception:
+            log.exception("ptt.server.media_failed", call="close_peer", peer_id=peer_id)
+
+    def kick(self, user: str) -> list[Link]:
+        """End every session of ``user`` (the speaker is told why); return their links."""
+        links = []
+        for session in self.sessions:
+            if session.user != user:
+                continue
+            channel = self.channels.get(session.channel)
+            if channel is not None and channel.speaker == session.peer_id:
+                self._revoke(channel, "kicked")
+            if session.link is not None:
+                links.append(session.link)
+            self.end(session)
+        return links
+
+    def delete_channel(self, name: str) -> list[Link]:
+        """Remove the channel and end its sessions without notifying anyone; return links."""
+        channel = self.channels.remove(name)
+        if channel is None:
+            return []
+        if channel.floor.revoke() is not None:
+            self._tell_media(channel.name, None)
+        links = [s.link for s in channel.members.values() if s.link is not None]
+        for session in list(channel.members.values()):
+            self.end(session, notify=False)
+        return links
+
+    def close(self) -> None:
+        """Shutdown: end every session quietly and stop every timer."""
+        for session in self.sessions:
+            self.end(session, notify=False)
+        for channel in self.channels:
+            self.channels.remove(channel.name)
+
+    # --- floor --------------------------------------------------------------------------
+    def ptt_start(self, link: Link, tx_id: str) -> dict[str, Any]:
+        session = self.session_of(link)
+        channel = self.channel_of(session)
+        granted, changed = channel.floor.request(session.peer_id, tx_id)
+        if changed:
+            log.info("ptt.server.floor_granted", peer_id=session.peer_id, tx_id=tx_id)
+            self._floor_changed(channel)
+        return {"granted": granted, "tx_id": tx_id, "speaker": channel.speaker}
+
+    def ptt_stop(self, link: Link, tx_id: str) -> dict[str, Any]:
+        session = self.session_of(link)
+        channel = self.channel_of(session)
+        released = channel.floor.release(session.peer_id, tx_id)
+        if released:
+            self._floor_changed(channel)
+        return {"released": released}
+
+    def _floor_changed(self, channel: Channel, *, notify: bool = True) -> None:
+        holder = channel.floor.holder
+        channel.stop_talk_timer()
+        if holder is not None and self.max_talk_time > 0:
+            channel.talk_timer = asyncio.get_running_loop().call_later(
+                self.max_talk_time, self._talk_time_up, channel, holder
+            )
+        if notify:
+            data = {"peer_id": channel.speaker, "tx_id": holder.tx_id if holder else None}
+            self._broadcast(channel, protocol.SPEAKER_CHANGED, data)
+        self._tell_media(channel.name, channel.speaker)
+
+    def _talk_time_up(self, channel: Channel, grant: Grant) -> None:
+        channel.talk_timer = None
+        if channel.floor.holder == grant:
+            log.info("ptt.server.floor_revoked", peer_id=grant.peer_id, reason="max_talk_time")
+            self._revoke(channel, "max_talk_time")
+
+    def _revoke(self, channel: Channel, reason: str) -> None:
+        grant = channel.floor.revoke()
+        if grant is None:
+            return
+        speaker = channel.members.get(grant.peer_id)
+        if speaker is not None and speaker.link is not None:
+            data = {"tx_id": grant.tx_id, "reason": reason}
+            speaker.link.send(notification(protocol.FLOOR_REVOKED, data))
+        self._floor_changed(channel)
+
+    def _tell_media(self, channel: str, peer_id: str | None) -> None:
+        try:
+            self.media.floor_changed(channel, peer_id)
+        except Exception:
+            log.exception("ptt.server.media_failed", call="floor_changed", channel=channel)
+
+    def _tell_channel(self, peer_id: str, channel: str | None) -> None:
+        if not isinstance(self.media, ChannelAware):
+            return
+        try:
+            self.media.join_channel(peer_id, channel)
+        except Exception:
+            log.exception("ptt.server.media_failed", call="join_channel", peer_id=peer_id)
+
+    def producer_closed(self, peer_id: str, producer_id: str) -> bool:
+        """The router lost a producer on its own (its transport died): tell the channel."""
+        for channel in self.channels:
+            if channel.producers.get(producer_id) != peer_id:
+                continue
+            del channel.producers[producer_id]
+            session = channel.members.get(peer_id)
+            if session is not None:
+                session.producers.discard(producer_id)
+            closed = {"producer_id": producer_id, "peer_id": peer_id}
+            self._broadcast(channel, protocol.PRODUCER_CLOSED, closed, exclude=peer_id)
+            return True
+        return False
+
+    # --- messages -----------------------------------------------------------------------
+    def relay(self, link: Link, data: dict[str, Any]) -> dict[str, Any]:
+        session = self.session_of(link)
+        channel = self.channel_of(session)
+        body = {"from": session.peer_id, "data": data}
+        self._broadcast(channel, protocol.MESSAGE, body, exclude=session.peer_id)
+        return {}
+
+    def _broadcast(
+        self, channel: Channel, method: str, data: dict[str, Any], *, exclude: str | None = None
+    ) -> None:
+        frame = notification(method, data)
+        for member in channel.others(exclude):
+            if member.link is not None:
+                member.link.send(frame)

@@ -1,0 +1,93 @@
+"""Shared helpers for the audio adapter tests: start/stop, tracks, JACK ports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import threading
+
+import av
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamTrack
+from av.frame import Frame
+
+from adapters.audio import RATE, SoundDeviceAudio, ToneSource
+from fsm.ports import Result
+
+
+async def start(audio: SoundDeviceAudio) -> Result:
+    """``audio.start`` and its reply, checking the reply never comes synchronously."""
+    reply: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+    audio.start(reply.set_result)
+    assert not reply.done(), "start() must report later, never from inside the call"
+    async with asyncio.timeout(5):
+        return await reply
+
+
+class StereoToneTrack(MediaStreamTrack):
+    """What aiortc hands a receiver: s16 *stereo* 48 kHz frames (here a paced sine)."""
+
+    kind = "audio"
+
+    def __init__(self, frequency: float, level_dbfs: float) -> None:
+        super().__init__()
+        self._source = ToneSource(frequency, level_dbfs)
+
+    async def recv(self) -> Frame:
+        pts, mono = await self._source.read()
+        stereo = np.repeat(mono, 2).reshape(1, -1)  # interleaved L R L R ...
+        frame = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
+        frame.sample_rate = RATE
+        frame.pts = pts
+        return frame
+
+
+def other_threads(baseline: set[threading.Thread]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t not in baseline and t.is_alive()]
+
+
+def other_tasks() -> set[asyncio.Task[object]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+@pytest.fixture
+def thread_baseline() -> set[threading.Thread]:
+    return set(threading.enumerate())
+
+
+# --- JACK ------------------------------------------------------------------------------
+def jack_running() -> bool:
+    if shutil.which("jack_wait") is None:
+        return False
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+    out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True, env=env, check=False)
+    return out.stdout.strip() == "running"
+
+
+@pytest.fixture
+def jack() -> None:
+    if not jack_running():
+        pytest.skip("no JACK server: run .ci/audio-up.sh (jackd dummy backend) first")
+
+
+def jack_ports() -> dict[str, set[str]]:
+    """Every JACK port with its properties (``input``/``output``...), from ``jack_lsp -p``."""
+    out = subprocess.run(["jack_lsp", "-p"], capture_output=True, text=True, check=True).stdout
+    ports: dict[str, set[str]] = {}
+    name = ""
+    for line in out.splitlines():
+        if line.startswith(("\t", " ")):
+            props = line.strip().removeprefix("properties:")
+            ports[name] = {p.strip() for p in props.split(",") if p.strip()}
+        else:
+            name = line.strip()
+            ports[name] = set()
+    return ports
+
+
+def jack_connections(port: str) -> set[str]:
+    out = subprocess.run(["jack_lsp", "-c", port], capture_output=True, text=True, check=True)
+    return {line.strip() for line in out.stdout.splitlines()[1:] if line.strip()}

@@ -1,0 +1,114 @@
+"""``close()`` leaves nothing behind; a failed ``create`` reports a TransportError only."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from adapters.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT
+from adapters.server.sfu import AiortcRouter
+from adapters.transports import AiortcTransports
+from fsm.errors import LinkError, RequestFailed, TransportError
+from fsm.ports import Result
+
+from .conftest import CHANNEL, MakeClient
+from .support import Events, RouterRequester, ToneAudio, outcome, until
+
+
+def _threads() -> set[threading.Thread]:
+    # the loop's default executor (aiortc encodes there) is the loop's, not ours
+    return {t for t in threading.enumerate() if not t.name.startswith("asyncio_")}
+
+
+async def test_close_leaves_no_task_thread_or_connection(
+    router: AiortcRouter, make_client: MakeClient
+) -> None:
+    tasks, threads = set(asyncio.all_tasks()), _threads()
+    a = await make_client("A", freq=440.0)
+    b = await make_client("B", liveness_timeout=1.0)
+    assert (await outcome(lambda reply: b.transports.consume([a.producer_id], reply))).ok
+    router.floor_changed(CHANNEL, "A")
+    a.transports.set_transmitting(True)
+    b.transports.expect_audio(True)
+    assert await until(lambda: b.audio.received() > 5, within=2.0)
+    pcs = a.transports.peer_connections() + b.transports.peer_connections()
+    assert len(pcs) == 4
+
+    for client in (a, b):
+        client.transports.close()
+        client.transports.close()  # idempotent
+        assert not client.transports.is_alive()
+        await client.transports.wait_closed()
+        await client.audio.aclose()
+    assert [pc.connectionState for pc in pcs] == ["closed"] * 4
+    assert b.transports.consumer_count() == 0
+    await router.close()
+    await asyncio.sleep(0.1)  # let aiortc's own finished tasks be collected
+
+    assert set(asyncio.all_tasks()) - tasks == set()
+    assert _threads() - threads == set()
+    assert a.events.failures == []  # closing is not a failure
+    assert b.events.failures == []
+
+
+async def test_close_during_create_drops_the_reply(router: AiortcRouter) -> None:
+    tasks = set(asyncio.all_tasks())
+    router.join_channel("A", CHANNEL)
+    transports = AiortcTransports(RouterRequester(router, "A"), ToneAudio())
+    replies: list[Result] = []
+    transports.create(router.capabilities(), Events(), replies.append)
+    await asyncio.sleep(0.01)  # mid-negotiation
+    transports.close()
+    await transports.wait_closed()
+    await router.close()
+    await asyncio.sleep(0.1)
+    assert replies == []
+    assert set(asyncio.all_tasks()) - tasks == set()
+
+
+@pytest.mark.parametrize(
+    ("method", "error"),
+    [
+        (CREATE_TRANSPORT, RequestFailed(CREATE_TRANSPORT, "internal")),
+        (CONNECT_TRANSPORT, LinkError(close_code=1006)),
+    ],
+)
+async def test_requester_error_during_create_is_a_transport_error(
+    router: AiortcRouter, method: str, error: Exception
+) -> None:
+    tasks = set(asyncio.all_tasks())
+    router.join_channel("A", CHANNEL)
+    requester = RouterRequester(router, "A")
+    requester.fail[method] = error  # type: ignore[assignment]
+    transports = AiortcTransports(requester, ToneAudio())
+    events = Events()
+
+    result = await outcome(lambda reply: transports.create(router.capabilities(), events, reply))
+    assert isinstance(result.error, TransportError)
+    assert result.error.__cause__ is error
+    assert method in str(result.error)
+    assert not transports.is_alive()
+    assert all(pc.connectionState == "closed" for pc in transports.peer_connections())
+    later = await outcome(transports.produce)  # the session is unusable, and says so
+    assert isinstance(later.error, TransportError)
+
+    transports.close()
+    await transports.wait_closed()
+    await router.close()
+    await asyncio.sleep(0.1)
+    assert set(asyncio.all_tasks()) - tasks == set()
+    assert events.failures == []
+
+
+async def test_no_common_codec_and_calls_before_create(router: AiortcRouter) -> None:
+    transports = AiortcTransports(RouterRequester(router, "A"), ToneAudio())
+    early = await outcome(lambda reply: transports.consume(["p"], reply))
+    assert isinstance(early.error, TransportError)
+    caps = {"codecs": [{"kind": "audio", "mimeType": "audio/G729", "clockRate": 8000}]}
+    result = await outcome(lambda reply: transports.create(caps, Events(), reply))
+    assert isinstance(result.error, TransportError)
+    assert "codec" in str(result.error)
+    transports.close()
+    await transports.wait_closed()

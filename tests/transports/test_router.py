@@ -1,0 +1,73 @@
+"""The SFU side on its own terms: typed refusals, and producers that vanish are announced."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.protocol import E_BAD_REQUEST, E_FORBIDDEN, E_NOT_FOUND
+from adapters.server.sfu import AiortcRouter, MediaError
+from adapters.transports import AiortcTransports
+
+from .conftest import CHANNEL, MakeClient
+from .support import Events, RouterRequester, ToneAudio, outcome, until
+
+
+async def test_refusals_are_typed_and_leave_the_transport_usable(
+    router: AiortcRouter, make_client: MakeClient
+) -> None:
+    a = await make_client("A")
+    b = await make_client("B")
+    recv = next(
+        t for t in router._transports.values() if t.peer_id == "B" and t.direction == "recv"
+    )
+
+    with pytest.raises(MediaError) as bad_sdp:
+        await router.consume("B", recv.transport_id, a.producer_id, "not sdp", "offer")
+    assert bad_sdp.value.code == E_BAD_REQUEST
+    with pytest.raises(MediaError) as wrong_peer:
+        await router.produce("A", recv.transport_id, "audio")
+    assert wrong_peer.value.code == E_NOT_FOUND
+    with pytest.raises(MediaError) as unknown:
+        await router.close_consumer("B", "nope")
+    assert unknown.value.code == E_NOT_FOUND
+
+    router.join_channel("C", "elsewhere")
+    router.join_channel("B", "elsewhere")  # B moved: A's producer is not B's to consume
+    with pytest.raises(MediaError) as other_channel:
+        await router.consume("B", recv.transport_id, a.producer_id, "v=0", "offer")
+    assert other_channel.value.code == E_FORBIDDEN
+    router.join_channel("B", CHANNEL)
+
+    ok = await outcome(lambda reply: b.transports.consume([a.producer_id], reply))
+    assert ok.ok, ok.error
+    assert b.transports.is_alive()
+
+
+async def test_vanished_producers_are_announced() -> None:
+    closed: list[tuple[str, str]] = []
+    announcing = AiortcRouter(on_producer_closed=lambda *ids: closed.append(ids))
+    announcing.join_channel("A", CHANNEL)
+    audio = ToneAudio()
+    transports = AiortcTransports(RouterRequester(announcing, "A"), audio)
+    caps = announcing.capabilities()
+    producers = []
+    try:
+        for _ in range(2):  # what the machine does to rebuild media: close, create, produce
+            transports.close()
+            created = await outcome(lambda reply: transports.create(caps, Events(), reply))
+            assert created.ok, created.error
+            produced = await outcome(transports.produce)
+            assert produced.ok, produced.error
+            producers.append(produced.value["producer_id"])
+        assert producers[0] != producers[1]
+        assert await until(lambda: closed == [("A", producers[0])], within=2.0), closed
+        assert transports.is_alive()
+
+        transports.close()  # the client goes away without a close_peer from the server
+        await transports.wait_closed()
+        assert await until(lambda: len(closed) == 2, within=2.0), closed
+        assert closed[1] == ("A", producers[1])
+    finally:
+        await audio.aclose()
+        await announcing.close()
+    assert len(closed) == 2  # the router's own close() is not announced
