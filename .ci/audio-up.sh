@@ -32,11 +32,13 @@ install_packages() {
     # jackd2's postinst asks whether to enable real-time scheduling; answer "no" up front
     # (we run --no-realtime) so the install never waits on a prompt.
     echo "jackd2 jackd/tweak_rt_limits boolean false" | "${sudo[@]}" debconf-set-selections
+    # Lock::Timeout: wait for a concurrent apt/dpkg (another CI step) instead of failing.
     local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
-               apt-get install -y --no-install-recommends "${PACKAGES[@]}")
+               apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends
+               "${PACKAGES[@]}")
     # A fresh image may have empty package lists: update only if the install fails without.
     if ! "${apt[@]}"; then
-        "${sudo[@]}" apt-get update
+        "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update
         "${apt[@]}"
     fi
 }

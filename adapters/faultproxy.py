@@ -249,12 +249,15 @@ class FaultProxy:
         return f"{scheme}://{self.host}:{self.port}{path}"
 
     async def start(self) -> None:
+        if self._loop is not None:
+            raise RuntimeError("the proxy is already started")
         self._loop = asyncio.get_running_loop()
         self._listen()
 
     async def close(self) -> None:
         """Stop listening, drop every connection and cancel all of the proxy's work."""
         self._unlisten()
+        self._loop = None  # later mode changes must not listen again
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

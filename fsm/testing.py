@@ -98,11 +98,14 @@ class FakeSignaling:
     opens: list[tuple[str, str]] = field(default_factory=list)
     requests: list[tuple[str, dict[str, Any], Reply]] = field(default_factory=list)
     closed_with: list[tuple[int, str]] = field(default_factory=list)
+    #: True from ``open`` until the link is closed by the machine, fails or is lost.
+    active: bool = False
 
     def open(self, url: str, token: str, events: LinkEvents) -> None:
         self.log.append(("signaling", "open", (url,)))  # the token is never recorded
         self.opens.append((url, token))
         self.events = events
+        self.active = True
 
     def request(self, method: str, data: Mapping[str, Any], reply: Reply) -> None:
         self.log.append(("signaling", "request", (method, dict(data))))
@@ -111,6 +114,7 @@ class FakeSignaling:
     def close(self, code: int = 1000, reason: str = "") -> None:
         self.log.append(("signaling", "close", (code,)))
         self.closed_with.append((code, reason))
+        self.active = False
 
     # --- test controls ---------------------------------------------------------------------
     def _events(self) -> LinkEvents:
@@ -122,9 +126,11 @@ class FakeSignaling:
         self._events().opened()
 
     def fail_open(self, error: LinkError) -> None:
+        self.active = False
         self._events().failed(error)
 
     def lose(self, error: LinkError | None = None) -> None:
+        self.active = False
         self._events().lost(error or LinkError(close_code=1006))
 
     def notify(self, method: str, data: Mapping[str, Any]) -> None:

@@ -17,7 +17,7 @@ import structlog
 from aiortc.mediastreams import MediaStreamError
 
 from .frames import FRAME_SAMPLES, RATE, MonoResampler, Rechunker, Samples
-from .portaudio import DeviceInfo, find_device, open_error, sounddevice
+from .portaudio import DeviceInfo, close_stream, find_device, keep_open, open_error, sounddevice
 
 log = structlog.get_logger("ptt.audio")
 
@@ -60,6 +60,7 @@ class DeviceSource:
                 blocksize=FRAME_SAMPLES if rate == RATE else 0,
                 callback=source._callback,
             )
+            keep_open(source._stream)
             source._stream.start()
         except Exception as exc:  # PortAudioError, or ValueError for odd device params
             source.close()
@@ -101,7 +102,7 @@ class DeviceSource:
         self._closed = True
         stream, self._stream = self._stream, None
         if stream is not None:
-            stream.close(ignore_errors=True)
+            close_stream(stream)
         self._frames.clear()
         # close() can run in the opening thread when an open is abandoned: hop to the loop.
         with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more

@@ -12,7 +12,7 @@ import numpy as np
 import structlog
 
 from .frames import FRAME_SAMPLES, RATE, MonoResampler, Samples
-from .portaudio import DeviceInfo, find_device, open_error, sounddevice
+from .portaudio import DeviceInfo, close_stream, find_device, keep_open, open_error, sounddevice
 from .ring import RingBuffer
 
 log = structlog.get_logger("ptt.audio")
@@ -53,6 +53,7 @@ class DeviceSink:
                 blocksize=FRAME_SAMPLES if rate == RATE else 0,
                 callback=sink._callback,
             )
+            keep_open(sink._stream)
             sink._stream.start()
         except Exception as exc:
             sink.close()
@@ -72,4 +73,4 @@ class DeviceSink:
     def close(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
-            stream.close(ignore_errors=True)  # discards pending buffers, joins its thread
+            close_stream(stream)

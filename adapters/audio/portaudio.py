@@ -26,7 +26,8 @@ INSTALL_GUIDANCE = (
 )
 PICK_GUIDANCE = (
     "list the devices with `python -m sounddevice` and pick one by index or by a "
-    "substring of its name (e.g. --input-device 'USB' / --output-device 3)"
+    "substring of its name: source 'device:USB' or 'device:3' for the microphone, "
+    "output device 'USB' or 3 for the speaker"
 )
 OPEN_GUIDANCE = (
     "check that the device is connected, that no other program holds it exclusively "
@@ -34,6 +35,22 @@ OPEN_GUIDANCE = (
 )
 
 _module: Any = None
+
+# Open streams stay referenced here until closed. A stream, its callback and our source
+# form a cycle; if the garbage collector freed it while PortAudio still calls the callback,
+# the process would crash. Forgetting stop() leaks the stream instead (PortAudio closes it
+# at exit).
+_open_streams: set[Any] = set()
+
+
+def keep_open(stream: Any) -> None:
+    _open_streams.add(stream)
+
+
+def close_stream(stream: Any) -> None:
+    """Close (pending buffers are discarded) and forget a stream; never raises."""
+    _open_streams.discard(stream)
+    stream.close(ignore_errors=True)
 
 
 def _import() -> Any:

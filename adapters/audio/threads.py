@@ -54,7 +54,14 @@ class Workers:
         thread = threading.Thread(target=work, name="ptt-audio-open", daemon=True)
         self._threads.append((thread, ended))
         thread.start()
-        return await result
+        try:
+            return await result
+        except asyncio.CancelledError:
+            # Cancelled after ``deliver`` set the result but before this task resumed: the
+            # value never reaches the caller, so release it here.
+            if result.done() and not result.cancelled() and result.exception() is None:
+                abandon(result.result())
+            raise
 
     async def join(self) -> None:
         """Wait until every thread started so far has ended."""

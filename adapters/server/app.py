@@ -33,6 +33,11 @@ class PttServer:
     """A PTT signaling server on ``ws://host:port/ptt``; ``port=0`` picks a free port.
 
     Use ``async with PttServer(secret) as server:`` or ``await start()`` / ``await close()``.
+    ``grace``: seconds a dropped member's session is kept for a resume (0: none).
+    ``max_talk_time``: seconds before the floor is revoked (0: no limit).
+    ``max_rps``: requests a second per connection (burst as large; a sustained excess
+    closes with CLOSE_RATE_LIMITED). ``media``: the :class:`MediaRouter` (default
+    :class:`NoMedia`). ``ping_*``/``close_timeout`` are the websockets keepalive settings.
     """
 
     def __init__(
@@ -55,6 +60,8 @@ class PttServer:
     ) -> None:
         if not secret:
             raise ValueError("the token secret must not be empty")
+        if max_rps <= 0 or max_members < 1 or grace < 0 or max_talk_time < 0:
+            raise ValueError("limits must be positive (grace and max_talk_time may be 0)")
         self.host, self.path = host, path
         self.stats = Stats()
         self.media: MediaRouter = media if media is not None else NoMedia()

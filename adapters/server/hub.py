@@ -90,7 +90,8 @@ class Hub:
         old = session.link
         if old is not None and old is not link:
             # The client reconnected before this server noticed its old socket die.
-            self.link_lost(old)
+            old.session = None
+            self._drop_floor(session)
             old.close(1000, "session resumed on another connection")
         self.sessions.attach(session, link)
         link.session = session
@@ -122,13 +123,16 @@ class Hub:
         session, link.session = link.session, None
         if session is None or session.link is not link:
             return
-        channel = self.channels.get(session.channel)
-        if channel is not None and channel.floor.drop(session.peer_id) is not None:
-            self._floor_changed(channel)
+        self._drop_floor(session)
         if self.sessions.grace > 0:
             self.sessions.detach(session)
         else:
             self.end(session)
+
+    def _drop_floor(self, session: Session) -> None:
+        channel = self.channels.get(session.channel)
+        if channel is not None and channel.floor.drop(session.peer_id) is not None:
+            self._floor_changed(channel)
 
     def _grace_expired(self, session: Session) -> None:
         log.info("ptt.server.session_expired", user=session.user, peer_id=session.peer_id)

@@ -27,6 +27,12 @@ async def start(audio: SoundDeviceAudio) -> Result:
         return await reply
 
 
+async def closed(audio: SoundDeviceAudio) -> None:
+    """``wait_closed`` bounded in time: a task that ignores stop() fails the test, not CI."""
+    async with asyncio.timeout(3):
+        await audio.wait_closed()
+
+
 class StereoToneTrack(MediaStreamTrack):
     """What aiortc hands a receiver: s16 *stereo* 48 kHz frames (here a paced sine)."""
 

@@ -10,6 +10,7 @@ from adapters.audio import SoundDeviceAudio, dominant_frequency, list_devices, r
 
 from .conftest import (
     StereoToneTrack,
+    closed,
     jack_connections,
     jack_ports,
     other_tasks,
@@ -45,7 +46,8 @@ async def test_played_tone_is_captured_through_the_microphone(
     connect = await asyncio.create_subprocess_exec("jack_connect", outputs[0], inputs[0])
     assert await connect.wait() == 0
     frames = [await mic.recv() for _ in range(40)]  # 0.8 s through the InputStream
-    await audio.aclose()
+    audio.stop()
+    await closed(audio)
 
     assert all((f.samples, f.sample_rate, f.format.name) == (960, 48000, "s16") for f in frames)
     first = frames[0].pts

@@ -13,7 +13,7 @@ from adapters.audio import SoundDeviceAudio, portaudio
 from fsm.errors import DeviceError, UsageError
 from fsm.ports import Tone
 
-from .conftest import StereoToneTrack, jack_ports, other_tasks, other_threads, start
+from .conftest import StereoToneTrack, closed, jack_ports, other_tasks, other_threads, start
 
 
 async def test_stop_leaves_no_task_or_thread(
@@ -28,7 +28,7 @@ async def test_stop_leaves_no_task_or_thread(
     await asyncio.sleep(0.1)
     assert other_tasks()  # the mixer and the player run meanwhile
     audio.stop()
-    await audio.wait_closed()
+    await closed(audio)
     assert other_tasks() == set()
     assert other_threads(thread_baseline) == []
     assert mic.readyState == "ended"
@@ -47,7 +47,7 @@ async def test_stop_during_start_releases_the_device(
     audio.start(replies.append)
     await asyncio.sleep(0)  # the opening thread is on its way into PortAudio
     audio.stop()
-    await audio.wait_closed()
+    await closed(audio)
     await asyncio.sleep(0.05)
     assert replies == []  # a cancelled start reports nothing
     assert other_tasks() == set()
@@ -78,7 +78,7 @@ async def test_missing_device_is_a_device_error_through_the_reply(
     assert needle in str(result.error)
     assert "'system'" in str(result.error)  # it lists what does exist
     assert "python -m sounddevice" in result.error.guidance
-    await audio.wait_closed()
+    await closed(audio)
     assert not audio.running
     with pytest.raises(UsageError):
         audio.microphone_track()

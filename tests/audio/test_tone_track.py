@@ -9,7 +9,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from adapters.audio import SoundDeviceAudio, dominant_frequency, rms_dbfs
 
-from .conftest import start
+from .conftest import closed, start
 
 
 async def test_tone_track_frames_are_paced_and_carry_the_tone() -> None:
@@ -21,7 +21,7 @@ async def test_tone_track_frames_are_paced_and_carry_the_tone() -> None:
     frames = [await track.recv() for _ in range(26)]
     elapsed = time.monotonic() - t0
     audio.stop()
-    await audio.wait_closed()
+    await closed(audio)
 
     # The first frame is immediate, then one per 20 ms: 25 x 20 ms = 0.5 s.
     assert 0.48 <= elapsed < 0.65

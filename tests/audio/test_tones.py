@@ -12,7 +12,7 @@ from adapters.audio import SoundDeviceAudio, dominant_frequency
 from adapters.audio.tones import BEEPS, tone_samples
 from fsm.ports import Tone
 
-from .conftest import StereoToneTrack, start
+from .conftest import StereoToneTrack, closed, start
 
 
 def read_samples(path: Path) -> np.ndarray:
@@ -36,7 +36,8 @@ async def test_tone_is_written_to_the_file_sink(tmp_path: Path) -> None:
     assert (await start(audio)).ok
     audio.play_tone(Tone.TALK_PERMITTED)
     await asyncio.sleep(0.3)
-    await audio.aclose()
+    audio.stop()
+    await closed(audio)
 
     expected = tone_samples(Tone.TALK_PERMITTED)
     heard = read_samples(out)
@@ -55,7 +56,8 @@ async def test_tone_is_mixed_over_received_audio(tmp_path: Path) -> None:
     await asyncio.sleep(0.1)
     audio.play_tone(Tone.LINK_LOST)  # 880, 660, 440 Hz
     await asyncio.sleep(0.4)
-    await audio.aclose()
+    audio.stop()
+    await closed(audio)
 
     heard = read_samples(out).astype(np.float64)
     spectrum = np.abs(np.fft.rfft(heard))
@@ -73,4 +75,4 @@ async def test_play_tone_never_raises() -> None:
         audio.play_tone(tone)  # more than the queue takes: the excess is dropped
     audio.stop()
     audio.play_tone(Tone.LINK_RESTORED)  # after stop: dropped
-    await audio.wait_closed()
+    await closed(audio)

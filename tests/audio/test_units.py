@@ -1,6 +1,8 @@
 """Pure pieces: analysis helpers, frame conversion, the device ring buffer."""
 
+import asyncio
 import math
+import threading
 
 import av
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 from adapters.audio import dominant_frequency, rms_dbfs, sine
 from adapters.audio.frames import FrameConverter, Rechunker
 from adapters.audio.ring import RingBuffer
+from adapters.audio.threads import Workers
 
 
 @pytest.mark.parametrize("freq", [150.0, 440.0, 1234.5])
@@ -62,3 +65,34 @@ def test_ring_buffer_prefills_underruns_to_silence_and_drops_oldest() -> None:
     ring.write(np.arange(100, 113, dtype=np.int16))  # 13 into 10: the oldest 3 go
     assert ring.dropped == 3
     assert ring.read(10).tolist() == list(range(103, 113))
+
+
+async def test_workers_release_what_a_cancelled_caller_never_takes() -> None:
+    workers, gate = Workers(), threading.Event()
+    abandoned: list[str] = []
+
+    def slow_open() -> str:
+        gate.wait(2)  # e.g. PortAudio opening a device
+        return "stream"
+
+    task = asyncio.ensure_future(workers.run(slow_open, abandoned.append))
+    await asyncio.sleep(0.01)
+    task.cancel()  # stop() during start()
+    gate.set()
+    async with asyncio.timeout(3):
+        await workers.join()
+    assert task.cancelled()
+    assert abandoned == ["stream"]
+    assert not [t for t in threading.enumerate() if t.name == "ptt-audio-open"]
+
+
+async def test_workers_pass_results_and_errors_through() -> None:
+    workers = Workers()
+    assert await workers.run(lambda: 42, lambda _: None) == 42
+
+    def broken() -> int:
+        raise ValueError("no such device")
+
+    with pytest.raises(ValueError, match="no such device"):
+        await workers.run(broken, lambda _: None)
+    await workers.join()

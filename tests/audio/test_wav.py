@@ -10,7 +10,7 @@ import pytest
 from adapters.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
 from fsm.errors import DeviceError
 
-from .conftest import StereoToneTrack, start
+from .conftest import StereoToneTrack, closed, start
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int) -> None:
@@ -41,7 +41,8 @@ async def test_wav_source_round_trip(tmp_path: Path) -> None:
     frames = [await mic.recv() for _ in range(20)]  # 400 ms: twice the clip
     audio.play(mic)  # hear our own microphone: the file gets the clip back
     await asyncio.sleep(0.3)
-    await audio.aclose()
+    audio.stop()
+    await closed(audio)
 
     samples = np.concatenate([f.to_ndarray().reshape(-1) for f in frames])
     assert all(f.sample_rate == 48000 and f.samples == 960 for f in frames)
@@ -85,7 +86,8 @@ async def test_file_sink_is_a_valid_wav_while_and_after_writing(tmp_path: Path) 
     size_after_stop_playing = read_wav(out)[0].nframes
     await asyncio.sleep(0.1)
     assert read_wav(out)[0].nframes == size_after_stop_playing  # silence is not recorded
-    await audio.aclose()
+    audio.stop()
+    await closed(audio)
 
     params, after = read_wav(out)
     assert (params.framerate, params.nchannels, params.sampwidth) == (48000, 1, 2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from adapters import protocol
 from adapters.server import PttServer
 from adapters.server.testing import RawClient
@@ -56,16 +58,25 @@ async def test_someone_elses_session_id_does_not_resume(connect: Connect) -> Non
     assert mallory.joined["peer_id"] != alice.joined["peer_id"]
 
 
+@pytest.mark.parametrize("grace", [0.3, 0.0])
 async def test_resume_takes_over_a_socket_not_yet_seen_dead(
-    server: PttServer, connect: Connect
+    make_server: Callable[..., Awaitable[PttServer]], connect: Connect, grace: float
 ) -> None:
-    """Resuming while the old socket still looks open moves the session to the new one."""
-    old = await connect("bob")
-    new = await connect("bob", session_id=old.joined["session_id"])
+    """Resuming while the old socket still looks open moves the session to the new one
+    (whatever the grace period), and its floor is freed for the replay."""
+    server = await make_server(grace=grace)
+    alice = await connect("alice", to=server)
+    old = await connect("bob", to=server)
+    await old.ok("pttStart", {"tx_id": "t1"})
+    new = await connect("bob", to=server, session_id=old.joined["session_id"])
     assert new.joined["resumed"] is True
     assert await old.closed() == 1000
-    assert await new.ok("pttStart", {"tx_id": "t1"})
+    assert (await new.ok("pttStart", {"tx_id": "t1"}))["granted"] is True
     assert server.links("bob") == 1
+    await asyncio.sleep(0.35)
+    await new.ok("message", {"still": "member"})
+    await alice.note("message")
+    assert alice.find(protocol.PEER_LEFT) is None
 
 
 async def test_zero_grace_ends_sessions_with_the_socket(

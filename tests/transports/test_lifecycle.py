@@ -53,13 +53,14 @@ async def test_close_leaves_no_task_thread_or_connection(
     assert b.events.failures == []
 
 
-async def test_close_during_create_drops_the_reply(router: AiortcRouter) -> None:
+@pytest.mark.parametrize("after", [0.0, 0.01, 0.03])  # requests, ICE checks, DTLS
+async def test_close_during_create_drops_the_reply(router: AiortcRouter, after: float) -> None:
     tasks = set(asyncio.all_tasks())
     router.join_channel("A", CHANNEL)
     transports = AiortcTransports(RouterRequester(router, "A"), ToneAudio())
     replies: list[Result] = []
     transports.create(router.capabilities(), Events(), replies.append)
-    await asyncio.sleep(0.01)  # mid-negotiation
+    await asyncio.sleep(after)
     transports.close()
     await transports.wait_closed()
     await router.close()
@@ -112,3 +113,18 @@ async def test_no_common_codec_and_calls_before_create(router: AiortcRouter) -> 
     assert "codec" in str(result.error)
     transports.close()
     await transports.wait_closed()
+
+
+async def test_microphone_is_taken_at_produce_and_never_stopped(
+    router: AiortcRouter, make_client: MakeClient
+) -> None:
+    # The machine creates transports before it opens the audio devices.
+    a = await make_client("A", freq=440.0, produce=False)
+    assert a.audio.mics == []
+    assert (await outcome(a.transports.produce)).ok
+    assert len(a.audio.mics) == 1
+    a.transports.set_transmitting(True)
+    await asyncio.sleep(0.2)
+    a.transports.close()
+    await a.transports.wait_closed()
+    assert a.audio.mics[0].readyState == "live"  # the audio adapter owns it
