@@ -44,7 +44,8 @@ def write_svg(path: Path) -> Path:
 
     from fsm.machine import ConnectionMachine
 
-    dot = stable_dot(DotGraphMachine(ConnectionMachine)().to_string())
+    graph = DotGraphMachine(ConnectionMachine)()  # type: ignore[no-untyped-call]
+    dot = stable_dot(graph.to_string())
     svg = subprocess.run(
         ["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True
     ).stdout

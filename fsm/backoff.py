@@ -22,8 +22,9 @@ Random = Callable[[], float]
 class BackoffPolicy(Protocol):
     """How long to wait before reconnect attempt ``attempt`` (1-based)."""
 
-    #: ``None`` means try forever; otherwise the machine gives up after this many attempts.
-    max_attempts: int | None
+    @property
+    def max_attempts(self) -> int | None:
+        """``None``: try forever; otherwise the machine gives up after this many attempts."""
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float: ...
 

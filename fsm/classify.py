@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from .errors import (
     AuthError,
@@ -21,6 +22,9 @@ from .errors import (
     RequestFailed,
     UsageError,
 )
+
+
+K = TypeVar("K")
 
 
 class Verdict(StrEnum):
@@ -67,7 +71,7 @@ _REQUEST_CODES: dict[str, Verdict] = {
 }
 
 
-def _frozen(mapping: Mapping[object, Verdict]) -> Mapping[object, Verdict]:
+def _frozen(mapping: Mapping[K, Verdict]) -> Mapping[K, Verdict]:
     return MappingProxyType(dict(mapping))
 
 
@@ -79,11 +83,9 @@ class FailureTable:
     unknown is more likely a transient fault than a reason to give up.
     """
 
-    close_codes: Mapping[int, Verdict] = field(default_factory=lambda: _frozen(_CLOSE_CODES))  # type: ignore[arg-type]
-    statuses: Mapping[int, Verdict] = field(default_factory=lambda: _frozen(_STATUSES))  # type: ignore[arg-type]
-    request_codes: Mapping[str, Verdict] = field(
-        default_factory=lambda: _frozen(_REQUEST_CODES)  # type: ignore[arg-type]
-    )
+    close_codes: Mapping[int, Verdict] = field(default_factory=lambda: _frozen(_CLOSE_CODES))
+    statuses: Mapping[int, Verdict] = field(default_factory=lambda: _frozen(_STATUSES))
+    request_codes: Mapping[str, Verdict] = field(default_factory=lambda: _frozen(_REQUEST_CODES))
     auth_statuses: frozenset[int] = frozenset({401})
     auth_close_codes: frozenset[int] = frozenset({CLOSE_AUTH_EXPIRED})
     default: Verdict = Verdict.RETRY

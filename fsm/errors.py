@@ -67,7 +67,9 @@ class LinkError(RemoteError):
         close_reason: str = "",
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message or self.default_message or _describe(status, close_code, close_reason))
+        super().__init__(
+            message or self.default_message or _describe(status, close_code, close_reason)
+        )
         self.status = status
         self.close_code = close_code
         self.close_reason = close_reason

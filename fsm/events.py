@@ -66,4 +66,6 @@ class ChannelChanged:
     speaker: str | None = None
 
 
-PttEvent = StateChanged | Reconnecting | Reconnected | ReconnectFailed | ErrorRaised | ChannelChanged
+PttEvent = (
+    StateChanged | Reconnecting | Reconnected | ReconnectFailed | ErrorRaised | ChannelChanged
+)

@@ -1,17 +1,7 @@
-"""The connection lifecycle of a push-to-talk client, as one declarative state chart.
+"""Guards and actions of the connection lifecycle (the chart is :mod:`fsm.chart`).
 
-Theory of operation
--------------------
-::
-
-    idle --connect--> connecting --(session established)--> connected
-                          |                                   |  link_lost / media_failed
-                          | link_failed (retryable)           v
-                          +------------------------------> reconnecting
-                                                              | backing_off --retry_due--> redialing
-                                                              | --link_opened--> restoring --> connected
-    any --disconnect--> disconnected          fatal (401 twice, 403, gave up) --> error
-    disconnected / error --connect--> connecting
+The states and transitions are declared in :mod:`fsm.chart` (read that first); this
+module holds what the guards and actions do.
 
 * Every adapter call happens in a transition action (entry/exit/``on``). Port calls only
   *start* work; results come back as events (``link_opened``, ``step_succeeded``...), so
@@ -35,8 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from statemachine import Event, State, StateChart
+from statemachine import State
 
+from .chart import LifecycleChart
 from .classify import Verdict
 from .errors import (
     AuthError,
@@ -140,186 +131,12 @@ def _notification_event(method: str, data: Mapping[str, Any]) -> tuple[str | Non
     return None, {}
 
 
-class ConnectionMachine(StateChart[Any]):
+class ConnectionMachine(LifecycleChart):
     """The push-to-talk connection lifecycle. Construct with :class:`Settings` and
-    :class:`Ports`; drive it with ``send(event, **data)``; observe it with listeners."""
+    :class:`Ports`; drive it with ``send(event, **data)``; observe it with listeners.
 
-    # Unknown or late events are dropped (a nested rejection would abort the macrostep);
-    # user-facing calls check legality first and raise ``IllegalTransition``.
-    allow_event_without_transition = True
-    catch_errors_as_events = True
-
-    idle = State(initial=True)
-
-    class connecting(State.Compound):
-        dialing = State(initial=True)
-        authenticating = State()
-        establishing = State()
-
-    class connected(State.Compound):
-        ready = State(initial=True)
-        degraded = State()
-
-    class reconnecting(State.Compound):
-        backing_off = State(initial=True)
-        redialing = State()
-        reauthenticating = State()
-        restoring = State()
-
-    disconnected = State()
-    error = State()
-
-    # --- user intents ---------------------------------------------------------------------
-    connect = Event(
-        idle.to(connecting) | disconnected.to(connecting) | error.to(connecting),
-    )
-    disconnect = Event(
-        idle.to(disconnected)
-        | connecting.to(disconnected, on="say_goodbye")
-        | connected.to(disconnected, on="say_goodbye")
-        | reconnecting.to(disconnected, on="say_goodbye")
-        | error.to(disconnected),
-    )
-    reconnect_now = Event(reconnecting.backing_off.to(reconnecting.redialing))
-    talk_pressed = Event(
-        connected.to(None, on="request_floor")
-        | connecting.to(None, on="queue_press")
-        | reconnecting.to(None, on="queue_press"),
-    )
-    talk_released = Event(
-        connected.to(None, on="release_floor")
-        | connecting.to(None, on="queue_release")
-        | reconnecting.to(None, on="queue_release"),
-    )
-    send_message = Event(
-        connected.to(None, on="transmit_message")
-        | connecting.to(None, on="queue_message")
-        | reconnecting.to(None, on="queue_message"),
-    )
-
-    # --- the signaling link ---------------------------------------------------------------
-    link_opened = Event(
-        connecting.dialing.to(connecting.establishing)
-        | reconnecting.redialing.to(reconnecting.restoring),
-    )
-    link_failed = Event(
-        connecting.dialing.to(connecting.authenticating, cond="can_refresh_token")
-        | connecting.dialing.to(error, cond="is_fatal")
-        | connecting.dialing.to(disconnected, cond="is_final")
-        | connecting.dialing.to(reconnecting)
-        | reconnecting.redialing.to(reconnecting.reauthenticating, cond="can_refresh_token")
-        | reconnecting.redialing.to(error, cond="is_fatal")
-        | reconnecting.redialing.to(disconnected, cond="is_final")
-        | reconnecting.redialing.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.redialing.to(reconnecting.backing_off),
-    )
-    link_lost = Event(
-        connecting.establishing.to(connecting.authenticating, cond="can_refresh_token")
-        | connecting.establishing.to(error, cond="is_fatal")
-        | connecting.establishing.to(disconnected, cond="is_final")
-        | connecting.establishing.to(reconnecting)
-        | connected.to(reconnecting.reauthenticating, cond="can_refresh_token", on="note_outage")
-        | connected.to(error, cond="is_fatal")
-        | connected.to(disconnected, cond="is_final")
-        | connected.to(error, cond="gave_up", on="note_gave_up")
-        | connected.to(reconnecting, on="note_outage")
-        | reconnecting.restoring.to(reconnecting.reauthenticating, cond="can_refresh_token")
-        | reconnecting.restoring.to(error, cond="is_fatal")
-        | reconnecting.restoring.to(disconnected, cond="is_final")
-        | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.restoring.to(reconnecting.backing_off),
-    )
-    token_refreshed = Event(
-        connecting.authenticating.to(connecting.dialing, on="use_token")
-        | reconnecting.reauthenticating.to(reconnecting.redialing, on="use_token"),
-    )
-    token_refresh_failed = Event(
-        connecting.authenticating.to(error) | reconnecting.reauthenticating.to(error),
-    )
-
-    # --- the session steps ----------------------------------------------------------------
-    step_succeeded = Event(
-        connecting.establishing.to(None, cond="has_next_step", on="next_step"
-        )
-        | connecting.establishing.to(connected.degraded, cond="was_degraded", on="finish_plan")
-        | connecting.establishing.to(connected.ready, on="finish_plan")
-        | reconnecting.restoring.to(None, cond="has_next_step", on="next_step"
-        )
-        | reconnecting.restoring.to(connected.degraded, cond="was_degraded", on="finish_plan")
-        | reconnecting.restoring.to(connected.ready, on="finish_plan"),
-    )
-    step_failed = Event(
-        connecting.establishing.to(None, cond="may_retry_step", on="retry_step"
-        )
-        | connecting.establishing.to(None, cond="is_degradable", on="degrade_and_next"
-        )
-        | connecting.establishing.to(error, cond="step_exhausted", on="note_step_exhausted")
-        | connecting.establishing.to(error, cond="is_fatal")
-        | connecting.establishing.to(disconnected, cond="is_final")
-        | connecting.establishing.to(reconnecting)
-        | reconnecting.restoring.to(None, cond="may_retry_step", on="retry_step"
-        )
-        | reconnecting.restoring.to(None, cond="is_degradable", on="degrade_and_next"
-        )
-        | reconnecting.restoring.to(error, cond="step_exhausted", on="note_step_exhausted")
-        | reconnecting.restoring.to(error, cond="is_fatal")
-        | reconnecting.restoring.to(disconnected, cond="is_final")
-        | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.restoring.to(reconnecting.backing_off),
-    )
-
-    # --- timers ---------------------------------------------------------------------------
-    retry_due = Event(reconnecting.backing_off.to(reconnecting.redialing))
-    session_stable = Event(connected.to(None, on="reset_attempts"))
-    deadline_passed = Event(
-        connecting.authenticating.to(error)
-        | connecting.to(reconnecting)
-        | reconnecting.redialing.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.redialing.to(reconnecting.backing_off)
-        | reconnecting.reauthenticating.to(error),
-    )
-
-    # --- media ----------------------------------------------------------------------------
-    media_failed = Event(
-        connected.to(error, cond="gave_up", on="note_gave_up")
-        | connected.to(reconnecting, on="note_outage")
-        | connecting.establishing.to(reconnecting)
-        | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
-        | reconnecting.restoring.to(reconnecting.backing_off)
-        | reconnecting.to(None, on="note_media_dead"),
-    )
-
-    # --- floor and channel ----------------------------------------------------------------
-    floor_granted = Event(connected.to(None, on="take_floor"))
-    floor_denied = Event(connected.to(None, on="lose_floor_request"))
-    floor_revoked = Event(connected.to(None, on="lose_floor"))
-    channel_updated = Event(
-        connected.to(None, on="update_channel")
-        | connecting.establishing.to(None, on="update_channel")
-        | reconnecting.restoring.to(None, on="update_channel"),
-    )
-    producer_added = Event(
-        connected.to(None, on="add_producer")
-        | connecting.establishing.to(None, on="add_producer")
-        | reconnecting.restoring.to(None, on="add_producer"),
-    )
-    producer_closed = Event(
-        connected.to(None, on="remove_producer")
-        | connecting.establishing.to(None, on="remove_producer"
-        )
-        | reconnecting.restoring.to(None, on="remove_producer"),
-    )
-    message_received = Event(connected.to(None, on="note_message"))
-
-    # --- bugs in callbacks become a visible error, never a silent drop --------------------
-    error_execution = Event(
-        idle.to(error)
-        | connecting.to(error)
-        | connected.to(error)
-        | reconnecting.to(error)
-        | disconnected.to(error),
-        id="error.execution",
-    )
+    The states and transitions are declared in :class:`fsm.chart.LifecycleChart`; this
+    class holds the guards and actions they name."""
 
     # ======================================================================================
     def __init__(self, settings: Settings, ports: Ports, **kwargs: Any) -> None:
@@ -631,7 +448,7 @@ class ConnectionMachine(StateChart[Any]):
         """Finish a step that needed no I/O, through the same event as any other step."""
         self._reply_to("step", "step_succeeded", "step_failed")(Result(value))
 
-    def _run_step(self) -> None:
+    def _run_step(self) -> None:  # noqa: PLR0912 - one branch per step reads like the plan
         step = self._plan[self._step_index]
         self._arm(
             "deadline",
@@ -703,7 +520,9 @@ class ConnectionMachine(StateChart[Any]):
         peer = value.get("peer_id")
         channel.peer_id = peer if isinstance(peer, str) else None
         members = value.get("members")
-        channel.members = {m for m in members if isinstance(m, str)} if isinstance(members, list) else set()
+        channel.members = (
+            {m for m in members if isinstance(m, str)} if isinstance(members, list) else set()
+        )
         speaker = value.get("speaker")
         channel.speaker = speaker if isinstance(speaker, str) else None
         channel.producers = {}
@@ -798,7 +617,9 @@ class ConnectionMachine(StateChart[Any]):
         generation = self._bump("floor")
 
         def reply(result: Result) -> None:
-            granted = result.ok and isinstance(result.value, Mapping) and result.value.get("granted")
+            granted = (
+                result.ok and isinstance(result.value, Mapping) and result.value.get("granted")
+            )
             event = "floor_granted" if granted else "floor_denied"
             data = result.value if result.ok else {"reason": str(result.error)}
             self._post_if_current("floor", generation, event, data=data, tx_id=tx_id)
@@ -1014,4 +835,3 @@ def _guidance_for(machine: ConnectionMachine, error: PttError | None) -> str:
     if isinstance(error, LinkError) and error.status == 403:
         return "this token does not grant access to the channel; ask for access"
     return "see the reason; fix it and connect again"
-

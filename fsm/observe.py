@@ -73,10 +73,12 @@ def _snake(name: str) -> str:
 
 def _flat(event: PttEvent) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in vars(event).items():
-        key = "trigger" if key == "event" else key  # structlog owns the "event" key
+    for name, value in vars(event).items():
+        key = "trigger" if name == "event" else name  # structlog owns the "event" key
         if isinstance(value, (str, int, float, bool)) or value is None:
             out[key] = value
         elif key == "data" and isinstance(value, dict):
-            out.update({f"data_{k}": v for k, v in value.items() if isinstance(v, (str, int, float))})
+            out.update(
+                {f"data_{k}": v for k, v in value.items() if isinstance(v, (str, int, float))}
+            )
     return out

@@ -43,7 +43,7 @@ class Timer(Protocol):
 
 @runtime_checkable
 class Clock(Protocol):
-    """Monotonic time and one-shot timers (``adapters.clock.LoopClock``, ``fsm.testing.FakeClock``)."""
+    """Monotonic time and one-shot timers (``adapters.clock.LoopClock``, ``FakeClock``)."""
 
     def now(self) -> float: ...
 

@@ -149,7 +149,9 @@ class FakeSignaling:
         raise AssertionError(f"no pending {method!r} request")
 
     def sent(self) -> list[str]:
-        return [args[0] for port, name, args in self.log if port == "signaling" and name == "request"]
+        return [
+            args[0] for port, name, args in self.log if port == "signaling" and name == "request"
+        ]
 
 
 @dataclass

@@ -170,12 +170,12 @@ class SoundDeviceAudio:
         try:
             self._source = await self._open_source()
             await self._open_sinks()
-        except Exception as exc:
-            error = exc if isinstance(exc, PttError) else DeviceError(f"audio start failed: {exc}")
-            log.warning("audio.start_failed", error=str(error), guidance=error.guidance)
-            self._close_resources()
-            self._state = "stopped"
-            self._answer(Result(error=error))
+        except PttError as exc:
+            self._fail(exc)
+            return
+        except Exception as exc:  # not translated where it was raised: keep the traceback
+            log.exception("audio.start_crashed")
+            self._fail(DeviceError(f"audio start failed: {exc!r}"))
             return
         self._track = MicrophoneTrack(self._source)
         self._mixer = Mixer(self._sinks)
@@ -185,6 +185,12 @@ class SoundDeviceAudio:
             "audio.started", source=repr(self._spec), sinks=[type(s).__name__ for s in self._sinks]
         )
         self._answer(Result())
+
+    def _fail(self, error: PttError) -> None:
+        log.warning("audio.start_failed", error=str(error), guidance=error.guidance)
+        self._close_resources()
+        self._state = "stopped"
+        self._answer(Result(error=error))
 
     async def _open_source(self) -> Source:
         spec = self._spec

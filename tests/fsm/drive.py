@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fsm import ConnectionMachine, FixedSchedule, LinkError, Settings
+from fsm import ConnectionMachine, FixedSchedule, LinkError, Settings, TransportError
 from fsm.backoff import BackoffPolicy
 from fsm.observe import Recorder
 from fsm.testing import Fakes
@@ -73,7 +73,9 @@ def make(
     return Rig(machine, fakes, recorder, counter)
 
 
-def finish_steps(rig: Rig, *, join: dict[str, Any] | None = None, produce_error: Any = None) -> None:
+def finish_steps(
+    rig: Rig, *, join: dict[str, Any] | None = None, produce_error: Any = None
+) -> None:
     """Answer every session step in order, as a healthy server and media stack would."""
     f, m = rig.fakes, rig.machine
     for _ in range(20):
@@ -119,8 +121,6 @@ def to_connected_ready(rig: Rig) -> None:
 
 
 def to_connected_degraded(rig: Rig) -> None:
-    from fsm import TransportError
-
     to_connecting_establishing(rig)
     finish_steps(rig, produce_error=TransportError("produce refused"))
 

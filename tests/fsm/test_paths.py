@@ -161,7 +161,9 @@ class RowRecorder:
         targets = getattr(transition, "targets", [])
         target = targets[0].id if targets else "(internal)"
         guard = " and ".join(str(c) for c in getattr(transition, "cond", []))
-        self.rows.append((getattr(source, "id", ""), str(getattr(event, "id", event)), guard, target))
+        self.rows.append(
+            (getattr(source, "id", ""), str(getattr(event, "id", event)), guard, target)
+        )
 
 
 def _fresh(max_attempts: int | None = None) -> tuple[Rig, RowRecorder]:

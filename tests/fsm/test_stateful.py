@@ -109,7 +109,8 @@ class LifecycleModel(RuleBasedStateMachine):
     def never_transmitting_without_floor(self) -> None:
         machine, fakes = self.rig.machine, self.rig.fakes
         if fakes.transports.transmitting:
-            assert machine.talk.floor == "granted" and machine.talk.held
+            assert machine.talk.floor == "granted"
+            assert machine.talk.held
             assert machine.state == "connected"
 
 

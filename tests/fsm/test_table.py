@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fsm import FixedSchedule, LinkError, TransportError
+from fsm import FixedSchedule, LinkError, ReconnectFailed, TransportError
 from fsm.table import events, states, transition_table
 
-from .drive import DRIVERS, rig_in
+from .drive import DRIVERS, finish_steps, rig_in
 from .expected_table import EXPECTED
 from .scenarios import SCENARIOS
 
@@ -48,7 +48,9 @@ def test_state_event(state: str, event: str, scenario: str) -> None:
 
 def test_every_machine_row_is_exercised_by_the_table() -> None:
     """Each (source, event) pair of the exported table appears among the expected rows."""
-    expected_pairs = {(s.split(".")[0], e) for s, e, _ in EXPECTED} | {(s, e) for s, e, _ in EXPECTED}
+    expected_pairs = {(s.split(".")[0], e) for s, e, _ in EXPECTED} | {
+        (s, e) for s, e, _ in EXPECTED
+    }
     for row in transition_table():
         if row.event == "error.execution":
             continue
@@ -80,8 +82,6 @@ def test_refresh_allowed_again_after_a_full_session() -> None:
     rig = rig_in("connecting.authenticating")
     rig.fakes.tokens.complete("fresh-token")
     rig.fakes.signaling.complete_open()
-    from .drive import finish_steps
-
     finish_steps(rig)
     assert rig.where == "connected.ready"
     rig.fakes.signaling.lose(LinkError(close_code=4001))
@@ -91,8 +91,6 @@ def test_refresh_allowed_again_after_a_full_session() -> None:
 @pytest.mark.parametrize("state", ["reconnecting.redialing", "reconnecting.restoring"])
 def test_max_attempts_reached_gives_up(state: str) -> None:
     """With max_attempts=1 the first failed reconnect attempt ends in error, 'gave up'."""
-    from fsm import ReconnectFailed
-
     rig = rig_in(state, backoff=FixedSchedule((1.0,), max_attempts=1))
     if state == "reconnecting.redialing":
         rig.fakes.signaling.fail_open(LinkError(status=500))

@@ -1,0 +1,367 @@
+"""The signaling port over one WebSocket (``websockets`` asyncio client).
+
+One :class:`_Link` per ``open()``: it owns the socket, its reader, writer and keepalive
+tasks, and the pending requests. ``close()`` detaches the current link at once (the
+machine never hears from it again) and finishes closing it in the background; every
+task is tracked so ``aclose()`` leaves nothing running.
+
+Dead-link detection: websockets' own keepalive (``ping_interval`` + ``ping_timeout``)
+plus an application ping (``ping`` request) on the same schedule. When either goes
+unanswered the socket is aborted at once instead of waiting for a closing handshake
+that a blackholed path would never complete, so loss is reported within
+``ping_interval + ping_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Subprotocol
+
+from fsm.errors import (
+    ConnectRefused,
+    ConnectTimeout,
+    KeepaliveTimeout,
+    LinkError,
+    OperationTimeout,
+    ProtocolViolation,
+    PttError,
+    RequestFailed,
+)
+from fsm.ports import LinkEvents, Reply, Result
+
+from . import protocol
+
+log = structlog.get_logger("ptt.signaling")
+
+
+@dataclass(frozen=True)
+class SignalingOptions:
+    """Timeouts and limits of the signaling link (seconds, bytes)."""
+
+    open_timeout: float = 10.0
+    request_timeout: float = 5.0
+    ping_interval: float = 5.0
+    ping_timeout: float = 5.0
+    close_timeout: float = 1.0
+    max_size: int = 1 << 20
+    #: Sent as ``X-PTT-Channel`` so a server can refuse a wrong channel at the handshake.
+    channel: str | None = None
+
+
+class WebSocketSignaling:
+    """Implements :class:`fsm.ports.Signaling` and the transports' ``Requester``."""
+
+    def __init__(self, options: SignalingOptions | None = None) -> None:
+        self.options = options or SignalingOptions()
+        self._link: _Link | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        #: Frames from the server that were dropped as malformed, by reason.
+        self.dropped: dict[str, int] = {}
+
+    # --- fsm.ports.Signaling ---------------------------------------------------------------
+    def open(self, url: str, token: str, events: LinkEvents) -> None:
+        self.close()
+        self._link = _Link(self, url, token, events)
+
+    def request(self, method: str, data: Mapping[str, Any], reply: Reply) -> None:
+        link = self._link
+        if link is None or not link.is_open:
+            error = LinkError("signaling link is not open")
+            asyncio.get_running_loop().call_soon(reply, Result(error=error))
+            return
+        link.request(method, data, reply, self.options.request_timeout)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            task = asyncio.get_running_loop().create_task(link.close(code, reason))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    # --- Requester (for the transports adapter) -------------------------------------------
+    async def call(
+        self,
+        method: str,
+        data: Mapping[str, Any],
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request deadline, not a wait
+    ) -> dict[str, Any]:
+        """Send a request and return its response data; raises a :class:`PttError`."""
+        link = self._link
+        if link is None or not link.is_open:
+            raise LinkError("signaling link is not open")
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+
+        def reply(result: Result) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        link.request(method, data, reply, timeout or self.options.request_timeout)
+        result = await future
+        if result.error is not None:
+            raise result.error
+        return dict(result.value) if isinstance(result.value, Mapping) else {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self._link is not None and self._link.is_open
+
+    async def aclose(self) -> None:
+        """Close the link and wait until every socket and task of this adapter is gone."""
+        self.close()
+        while self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+    def _count_drop(self, why: str) -> None:
+        self.dropped[why] = self.dropped.get(why, 0) + 1
+
+
+class _Link:
+    """One WebSocket connection attempt and, if it opens, its whole life."""
+
+    def __init__(self, owner: WebSocketSignaling, url: str, token: str, events: LinkEvents) -> None:
+        self.owner = owner
+        self.options = owner.options
+        self.events: LinkEvents | None = events
+        self.ws: ClientConnection | None = None
+        self.is_open = False
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[str, Reply, asyncio.TimerHandle]] = {}
+        self._outgoing: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._main = asyncio.get_running_loop().create_task(self._run(url, token))
+
+    # --- the connection's life -------------------------------------------------------------
+    async def _run(self, url: str, token: str) -> None:
+        try:
+            self.ws = await self._connect(url, token)
+        except LinkError as failure:
+            self._report("failed", failure)
+            return
+        self.is_open = True
+        log.debug("ptt.signaling.opened", url=url)
+        if self.events is not None:
+            self.events.opened()
+        self._spawn(self._writer())
+        self._spawn(self._app_keepalive())
+        error = await self._reader()
+        self.is_open = False
+        self._fail_pending(error)
+        self._report("lost", error)
+        await self._stop_tasks()
+
+    async def _connect(self, url: str, token: str) -> ClientConnection:
+        o = self.options
+        headers = {"Authorization": f"Bearer {token}"}
+        if o.channel:
+            headers["X-PTT-Channel"] = o.channel
+        try:
+            return await connect(
+                url,
+                additional_headers=headers,
+                subprotocols=[Subprotocol(protocol.SUBPROTOCOL)],
+                open_timeout=o.open_timeout,
+                ping_interval=o.ping_interval,
+                ping_timeout=o.ping_timeout,
+                close_timeout=o.close_timeout,
+                max_size=o.max_size,
+                user_agent_header="ptt-fsm",
+            )
+        except InvalidStatus as exc:
+            response = exc.response
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise LinkError(status=response.status_code, retry_after=retry_after) from exc
+        except InvalidURI as exc:
+            raise LinkError(f"invalid server URL: {exc}", status=400) from exc
+        except TimeoutError as exc:
+            raise ConnectTimeout() from exc
+        except ConnectionRefusedError as exc:
+            raise ConnectRefused() from exc
+        except ConnectionClosed as exc:
+            raise _closed_error(exc) from exc
+        except (InvalidHandshake, OSError, EOFError) as exc:
+            raise LinkError(f"connect failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _reader(self) -> LinkError:
+        """Read frames until the link ends; returns why it ended."""
+        assert self.ws is not None
+        try:
+            async for frame in self.ws:
+                self._dispatch(frame)
+        except ConnectionClosed as exc:
+            return _closed_error(exc)
+        except Exception as exc:  # the link must end with a typed error, whatever broke
+            log.warning("ptt.signaling.reader_failed", error=repr(exc))
+            return LinkError(f"signaling reader failed: {exc}", close_code=1006)
+        return _closed_error(None, self.ws)
+
+    async def _writer(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self.ws.send(await self._outgoing.get())
+
+    async def _app_keepalive(self) -> None:
+        """Ask the server to answer, not just the TCP stack: catches a wedged server too."""
+        o = self.options
+        while True:
+            await asyncio.sleep(o.ping_interval)
+            answered: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+            self.request(protocol.PING, {}, _setter(answered), o.ping_timeout)
+            result = await answered
+            if isinstance(result.error, OperationTimeout):
+                self._abort(KeepaliveTimeout())
+                return
+
+    def _abort(self, error: LinkError) -> None:
+        """Drop the TCP connection now: a silent path would never finish a close handshake."""
+        log.info("ptt.signaling.dead_link", reason=str(error))
+        self.is_open = False
+        self._fail_pending(error)
+        self._report("lost", error)
+        if self.ws is not None:
+            self.ws.transport.abort()
+
+    # --- requests and frames ---------------------------------------------------------------
+    def request(self, method: str, data: Mapping[str, Any], reply: Reply, timeout: float) -> None:
+        request_id = next(self._ids)
+        try:
+            frame = json.dumps({"id": request_id, "method": method, "data": dict(data)})
+        except (TypeError, ValueError) as exc:
+            error = ProtocolViolation(f"{method} data is not JSON: {exc}")
+            asyncio.get_running_loop().call_soon(reply, Result(error=error))
+            return
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout, self._expire, request_id)
+        self._pending[request_id] = (method, reply, timer)
+        self._outgoing.put_nowait(frame)
+
+    def _expire(self, request_id: int) -> None:
+        entry = self._pending.pop(request_id, None)
+        if entry is not None:
+            method, reply, _ = entry
+            reply(Result(error=OperationTimeout(f"no answer to {method} in time")))
+
+    def _fail_pending(self, error: PttError) -> None:
+        pending, self._pending = self._pending, {}
+        for _, reply, timer in pending.values():
+            timer.cancel()
+            reply(Result(error=error))
+
+    def _dispatch(self, frame: str | bytes) -> None:
+        message = _parse(frame)
+        if isinstance(message, str):
+            self.owner._count_drop(message)
+            log.warning("ptt.signaling.dropped_frame", why=message, size=len(frame))
+            return
+        if message.get("notification") is True:
+            method, data = message.get("method"), message.get("data", {})
+            if isinstance(method, str) and isinstance(data, dict) and self.events is not None:
+                self.events.notification(method, data)
+            else:
+                self.owner._count_drop("bad_notification")
+            return
+        entry = (
+            self._pending.pop(message["id"], None) if isinstance(message.get("id"), int) else None
+        )
+        if entry is None:
+            self.owner._count_drop("unknown_id")
+            log.debug("ptt.signaling.unexpected_response", id=message.get("id"))
+            return
+        method, reply, timer = entry
+        timer.cancel()
+        if message.get("ok") is True:
+            data = message.get("data", {})
+            reply(Result(value=data if isinstance(data, dict) else {}))
+        else:
+            err = message.get("error")
+            err = err if isinstance(err, dict) else {}
+            code, text = str(err.get("code", "unknown")), str(err.get("message", ""))
+            reply(Result(error=RequestFailed(method, code, text)))
+
+    # --- endings ---------------------------------------------------------------------------
+    def _report(self, kind: str, error: LinkError) -> None:
+        events, self.events = self.events, None  # report at most once per link
+        if events is None:
+            return
+        if kind == "failed":
+            events.failed(error)
+        else:
+            events.lost(error)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.events = None  # the machine has moved on: report nothing more
+        self.is_open = False
+        ws = self.ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                # Flush what was queued (a goodbye ``leave``) before the close frame.
+                while not self._outgoing.empty():
+                    await asyncio.wait_for(ws.send(self._outgoing.get_nowait()), 1.0)
+            with contextlib.suppress(Exception):
+                await ws.close(code, reason)
+        self._main.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._main
+        await self._stop_tasks()
+        self._fail_pending(LinkError("signaling link closed"))
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _stop_tasks(self) -> None:
+        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _setter(future: asyncio.Future[Result]) -> Reply:
+    def reply(result: Result) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    return reply
+
+
+def _parse(frame: str | bytes) -> dict[str, Any] | str:
+    """The message as a dict, or why it was dropped."""
+    if isinstance(frame, bytes):
+        return "binary_frame"
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return "invalid_json"
+    if not isinstance(message, dict):
+        return "not_an_object"
+    return message
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare for WebSocket servers; fall back to backoff
+    return seconds if 0 <= seconds <= 3600 else None
+
+
+def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = None) -> LinkError:
+    """The close frame the server sent, or 1006 when the connection just died."""
+    close = exc.rcvd if exc is not None else (ws.protocol.close_rcvd if ws is not None else None)
+    if close is None:
+        return LinkError("signaling link dropped without a close frame", close_code=1006)
+    return LinkError(close_code=close.code, close_reason=close.reason)
