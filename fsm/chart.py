@@ -195,6 +195,11 @@ class LifecycleChart(StateChart[Any]):
         | connecting.establishing.to(None, on="remove_producer")
         | reconnecting.restoring.to(None, on="remove_producer"),
     )
+    message_unconfirmed = Event(
+        connected.to(None, on="resend_message")
+        | connecting.to(None, on="requeue_message")
+        | reconnecting.to(None, on="requeue_message"),
+    )
     message_received = Event(connected.to(None, on="note_message"))
 
     # --- bugs in callbacks become a visible error, never a silent drop --------------------

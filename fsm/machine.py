@@ -20,6 +20,7 @@ module holds what the guards and actions do.
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -176,6 +177,8 @@ class ConnectionMachine(LifecycleChart):
         self._gave_up = False
         self._error_override: PttError | None = None
         self._tx_counter = itertools.count(1)
+        self._msg_counter = itertools.count(1)
+        self._client_id = secrets.token_hex(4)
         super().__init__(**kwargs)
 
     # --- public read-only view ------------------------------------------------------------
@@ -675,11 +678,36 @@ class ConnectionMachine(LifecycleChart):
         self._emit(ChannelChanged("floor_revoked", answer, self.channel.speaker))
 
     # --- messages -------------------------------------------------------------------------
+    def _new_message(self, method: str, data: Any) -> Outgoing:
+        body = dict(data or {})
+        body.setdefault("msg_id", f"{self._client_id}-{next(self._msg_counter)}")
+        return Outgoing(method, body, self.ports.clock.now())
+
     def transmit_message(self, method: str = "message", data: Any = None) -> None:
-        self.ports.signaling.request(method, dict(data or {}), _ignore)
+        self._send_message(self._new_message(method, data))
 
     def queue_message(self, method: str = "message", data: Any = None) -> None:
-        self.outbox.put(Outgoing(method, dict(data or {}), self.ports.clock.now()))
+        self.outbox.put(self._new_message(method, data))
+
+    def _send_message(self, item: Outgoing) -> None:
+        """Send a user message; if the link dies before the server confirms it, queue it
+        again (the server drops the duplicate by ``msg_id`` if the first copy arrived)."""
+
+        def reply(result: Result) -> None:
+            if isinstance(result.error, (LinkError, OperationTimeout)):
+                self.send("message_unconfirmed", item=item)
+
+        self.ports.signaling.request(item.method, item.data, reply)
+
+    def requeue_message(self, item: Any = None) -> None:
+        if isinstance(item, Outgoing):
+            self.outbox.put(item)
+
+    def resend_message(self, item: Any = None) -> None:
+        # Still connected (a slow answer, or the loss is not reported yet): try again now;
+        # if the link is gone this fails fast and lands in the outbox after link_lost.
+        if isinstance(item, Outgoing):
+            self._send_message(item)
 
     def _flush_outbox(self) -> None:
         for item in self.outbox.drain(self.ports.clock.now()):
@@ -687,8 +715,10 @@ class ConnectionMachine(LifecycleChart):
                 self.talk.floor = "requested"
                 reply = self._floor_reply(item.tx_id)
                 self.ports.signaling.request(item.method, item.data, reply)
-            else:
+            elif item.is_ptt:
                 self.ports.signaling.request(item.method, item.data, _ignore)
+            else:
+                self._send_message(item)
 
     def note_message(self, data: Any = None) -> None:
         self._emit(ChannelChanged("message", data if isinstance(data, Mapping) else {}))

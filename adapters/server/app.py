@@ -75,6 +75,7 @@ class PttServer:
         self._hub = Hub(
             self.media,
             self._background,
+            self.stats,
             grace=grace,
             max_talk_time=max_talk_time,
             max_members=max_members,

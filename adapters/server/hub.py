@@ -15,10 +15,12 @@ import structlog
 from adapters import protocol
 
 from .channels import Channel, Channels
+from .dedup import RecentIds
 from .floor import Grant
 from .link import Link
 from .media import ChannelAware, MediaRouter
 from .sessions import Session, SessionStore
+from .stats import Stats
 from .tasks import Background
 from .wire import RequestError, notification
 
@@ -30,6 +32,7 @@ class Hub:
         self,
         media: MediaRouter,
         background: Background,
+        stats: Stats,
         *,
         grace: float,
         max_talk_time: float,
@@ -41,6 +44,8 @@ class Hub:
         self.sessions = SessionStore(grace, self._grace_expired)
         self.max_talk_time = max_talk_time
         self.max_members = max_members
+        self.stats = stats
+        self._recent_ids = RecentIds()
 
     # --- lookups ------------------------------------------------------------------------
     def session_of(self, link: Link) -> Session:
@@ -280,6 +285,13 @@ class Hub:
     def relay(self, link: Link, data: dict[str, Any]) -> dict[str, Any]:
         session = self.session_of(link)
         channel = self.channel_of(session)
+        message_id = data.get("msg_id")
+        fresh = not isinstance(message_id, str) or self._recent_ids.first_time(
+            session.user, message_id
+        )
+        if not fresh:
+            return {"duplicate": True}
+        self.stats.delivered[session.user].append(data)
         body = {"from": session.peer_id, "data": data}
         self._broadcast(channel, protocol.MESSAGE, body, exclude=session.peer_id)
         return {}

@@ -21,6 +21,11 @@ class Stats:
         default_factory=lambda: defaultdict(list)
     )
 
+    #: ``message`` payloads relayed to the channel (duplicates by ``msg_id`` left out).
+    delivered: defaultdict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
     def record(self, user: str, method: str, data: dict[str, Any]) -> None:
         self.requests[user].append(LoggedRequest(method, data))
 

@@ -373,4 +373,19 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, list[str]]] = {
     ("error", "connect", "-"): ("connecting.dialing", ["signaling.open"]),
     ("error", "connect", "fresh-token"): ("connecting.dialing", ["signaling.open"]),
     ("error", "disconnect", "-"): ("disconnected", ["transports.close"]),
+    ("connecting.dialing", "message_unconfirmed", "-"): ("connecting.dialing", []),
+    ("connecting.authenticating", "message_unconfirmed", "-"): ("connecting.authenticating", []),
+    ("connecting.establishing", "message_unconfirmed", "-"): ("connecting.establishing", []),
+    ("connected.ready", "message_unconfirmed", "-"): ("connected.ready", ["signaling.request"]),
+    ("connected.degraded", "message_unconfirmed", "-"): (
+        "connected.degraded",
+        ["signaling.request"],
+    ),
+    ("reconnecting.backing_off", "message_unconfirmed", "-"): ("reconnecting.backing_off", []),
+    ("reconnecting.redialing", "message_unconfirmed", "-"): ("reconnecting.redialing", []),
+    ("reconnecting.reauthenticating", "message_unconfirmed", "-"): (
+        "reconnecting.reauthenticating",
+        [],
+    ),
+    ("reconnecting.restoring", "message_unconfirmed", "-"): ("reconnecting.restoring", []),
 }

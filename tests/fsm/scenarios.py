@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsm import (
+    Outgoing,
     ConnectRefused,
     ConnectTimeout,
     KeepaliveTimeout,
@@ -61,5 +62,8 @@ SCENARIOS: dict[str, dict[str, dict[str, Any]]] = {
     "channel_updated": {"-": {"kind": "speakerChanged", "data": {"peer_id": "bob"}}},
     "producer_added": {"-": {"data": {"producer_id": "prod-carol", "peer_id": "carol"}}},
     "producer_closed": {"-": {"data": {"producer_id": "prod-bob", "peer_id": "bob"}}},
+    "message_unconfirmed": {
+        "-": {"item": Outgoing("message", {"text": "hi", "msg_id": "m-1"}, 999.0)}
+    },
     "message_received": {"-": {"data": {"from": "bob", "data": {"text": "yo"}}}},
 }

@@ -147,6 +147,11 @@ MACROS: dict[str, Macro] = {
     "notify_producer_closed": _if_link(
         lambda r: r.fakes.signaling.notify("producerClosed", {"producer_id": "p9"})
     ),
+    "message_unanswered": lambda r: (
+        r.fakes.signaling.answer("message", error=LinkError("link lost"))
+        if r.fakes.signaling.pending("message")
+        else None
+    ),
     "notify_message": _if_link(lambda r: r.fakes.signaling.notify("message", {"text": "hi"})),
 }
 
@@ -176,7 +181,8 @@ def _fresh(max_attempts: int | None = None) -> tuple[Rig, RowRecorder]:
 def _key(rig: Rig) -> tuple[object, ...]:
     m = rig.machine
     retries = sum(m._step_retries.values()) if m.step is not None else 0
-    return (rig.where, m.step, retries, min(m.attempt, 2), m.talk.held)
+    unanswered = bool(rig.fakes.signaling.pending("message"))
+    return (rig.where, m.step, retries, min(m.attempt, 2), m.talk.held, unanswered)
 
 
 def _replay(

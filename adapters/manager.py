@@ -1,0 +1,323 @@
+"""``ConnectionManager``: the one object an application uses.
+
+It builds the machine and the real adapters (or takes yours), and gives a small async API:
+``connect()``/``disconnect()`` (or ``async with``), the current ``state``, an async
+iterator of typed events, the PTT controller, the channel picture, metrics, and
+``hint_reconnect_now()``. Everything it does to the connection goes through the machine:
+it never calls an adapter itself, except to wait for their tasks to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import structlog
+
+from fsm import ConnectionMachine, IllegalTransition, Settings, StateChanged
+from fsm.backoff import BackoffPolicy, ExponentialBackoff
+from fsm.errors import ConfigError
+from fsm.events import PttEvent
+from fsm.observe import Listener, LogListener
+from fsm.ports import Audio, Clock, Ports, Signaling, TokenSource, Transports
+
+from .clock import LoopClock
+from .signaling import SignalingOptions, WebSocketSignaling
+from .tokens import ProviderTokens, TokenProvider
+
+log = structlog.get_logger("ptt.manager")
+
+PttMode = Literal["hold", "toggle"]
+_LIVE = ("connecting", "connected", "reconnecting")
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    """Where the microphone audio comes from and where received audio goes."""
+
+    source: str = "device"  # "device", "device:NAME", "tone:440", "clip.wav"
+    output: bool = True  # play to the output device
+    output_device: str | None = None
+    sink: str | None = None  # WAV file of everything heard
+
+
+@dataclass(frozen=True)
+class Metrics:
+    episodes: int
+    attempts: int
+    recoveries: int
+    last_recovery_seconds: float
+    dropped: Mapping[str, int] = field(default_factory=dict)
+
+
+class _Fanout(Listener):
+    """Copies each typed event into every subscriber's queue (bounded: drop oldest)."""
+
+    def __init__(self) -> None:
+        self.queues: list[asyncio.Queue[PttEvent]] = []
+
+    def on_event(self, event: PttEvent) -> None:
+        for queue in self.queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+
+class PttController:
+    """Push-to-talk: ``press``/``release`` in hold mode, ``toggle`` in either mode."""
+
+    def __init__(self, manager: ConnectionManager, mode: PttMode) -> None:
+        self._manager = manager
+        self.mode: PttMode = mode
+
+    @property
+    def held(self) -> bool:
+        """Whether the user wants to talk (the button is held, or toggled on)."""
+        machine = self._manager._machine
+        return machine is not None and machine.talk.held
+
+    def set_mode(self, mode: PttMode) -> None:
+        if mode not in ("hold", "toggle"):
+            raise ConfigError(f"PTT mode must be 'hold' or 'toggle', got {mode!r}")
+        self.mode = mode
+
+    def press(self) -> None:
+        if self.mode == "toggle":
+            self.toggle()
+        else:
+            self._manager._user_event("talk_pressed")
+
+    def release(self) -> None:
+        if self.mode == "hold":
+            self._manager._user_event("talk_released")
+
+    def toggle(self) -> None:
+        self._manager._user_event("talk_released" if self.held else "talk_pressed")
+
+
+class ConnectionManager:
+    """The single entry point: a reconnecting push-to-talk connection to one channel.
+
+    ``token`` or ``token_provider`` (an ``async def () -> str`` called once when the server
+    answers 401) authenticate; ``media=False`` gives a signaling-only client. Pass your
+    own ``signaling``/``transports``/``audio``/``clock`` ports (e.g. ``fsm.testing``
+    fakes) to replace the real adapters.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        channel: str,
+        token: str | None = None,
+        token_provider: TokenProvider | None = None,
+        mode: PttMode = "hold",
+        backoff: BackoffPolicy | None = None,
+        media: bool = True,
+        audio_options: AudioOptions | None = None,
+        signaling_options: SignalingOptions | None = None,
+        liveness_timeout: float = 3.0,
+        stable_after: float = 10.0,
+        step_timeout: float = 10.0,
+        signaling: Signaling | None = None,
+        transports: Transports | None = None,
+        audio: Audio | None = None,
+        clock: Clock | None = None,
+        tokens: TokenSource | None = None,
+        log_transitions: bool = True,
+    ) -> None:
+        if token is None and token_provider is None:
+            raise ConfigError("give a token or a token_provider")
+        self.settings = Settings(
+            url,
+            channel,
+            token=token or "",
+            backoff=backoff or ExponentialBackoff(),
+            stable_after=stable_after,
+            step_timeout=step_timeout,
+            connect_timeout=(signaling_options or SignalingOptions()).open_timeout + 1.0,
+        )
+        self._token_provider = token_provider
+        self._media = media
+        self._audio_options = audio_options or AudioOptions()
+        self._signaling_options = signaling_options or SignalingOptions(channel=channel)
+        self._liveness_timeout = liveness_timeout
+        self._given = {"signaling": signaling, "transports": transports, "audio": audio}
+        self._clock = clock
+        self._tokens = tokens
+        self._log_transitions = log_transitions
+        self._fanout = _Fanout()
+        self._pending_listeners: list[Any] = []
+        self._machine: ConnectionMachine | None = None
+        self._ports: Ports | None = None
+        self.ptt = PttController(self, mode)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> ConnectionManager:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+    async def connect(self, token: str | None = None) -> None:
+        """Start connecting (returns at once; watch ``events()`` or ``wait_for``).
+
+        From ``disconnected`` or ``error`` this starts over, with ``token`` if given."""
+        machine = self._ensure_machine()
+        if machine.state in _LIVE:
+            return  # already on it
+        if not (token or machine.token) and self._token_provider is not None:
+            token = await self._token_provider()  # only a provider: it gives the first token
+        if not (token or machine.token):
+            raise ConfigError("no token: give one to connect() or a token_provider")
+        machine.send("connect", token=token)
+
+    async def disconnect(self) -> None:
+        """Stop talking, leave the channel, close transports and signaling: ``disconnected``.
+
+        Safe in any state and more than once; returns when no socket or task is left."""
+        machine = self._machine
+        if machine is not None and machine.state != "disconnected":
+            machine.send("disconnect")
+        await self.wait_closed()
+
+    async def wait_closed(self) -> None:
+        """Wait until the adapters' sockets, peer connections, streams and tasks are gone."""
+        ports = self._ports
+        if ports is None:
+            return
+        for port in (ports.signaling, ports.transports, ports.audio, ports.tokens):
+            closer = getattr(port, "aclose", None) or getattr(port, "wait_closed", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+
+    # --- observation ----------------------------------------------------------------------
+    @property
+    def machine(self) -> ConnectionMachine:
+        return self._ensure_machine()
+
+    @property
+    def state(self) -> str:
+        return self._machine.state if self._machine is not None else "idle"
+
+    @property
+    def detail(self) -> str:
+        return self._machine.detail if self._machine is not None else "idle"
+
+    def add_listener(self, listener: Any) -> None:
+        """Register a python-statemachine listener (e.g. a :class:`fsm.observe.Listener`)."""
+        if self._machine is None:
+            self._pending_listeners.append(listener)
+        else:
+            self._machine.add_listener(listener)
+
+    async def events(self, maxsize: int = 1000) -> AsyncIterator[PttEvent]:
+        """Typed events from now on, in order, until the iterator is closed."""
+        queue: asyncio.Queue[PttEvent] = asyncio.Queue(maxsize)
+        self._fanout.queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._fanout.queues.remove(queue)
+
+    async def wait_for(self, state: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Return once the top-level state is ``state`` (raises ``TimeoutError``)."""
+        if self.state == state:
+            return
+        async with asyncio.timeout(timeout):
+            async for event in self.events():
+                if isinstance(event, StateChanged) and event.state == state:
+                    return
+
+    @property
+    def channel(self) -> Any:
+        """Members, speaker and producers of the channel (:class:`fsm.machine.Channel`)."""
+        return self._ensure_machine().channel
+
+    @property
+    def transmitting(self) -> bool:
+        machine = self._machine
+        return machine is not None and machine.talk.floor == "granted"
+
+    @property
+    def metrics(self) -> Metrics:
+        m = self._ensure_machine()
+        return Metrics(
+            episodes=int(m.metrics["episodes"]),
+            attempts=int(m.metrics["attempts"]),
+            recoveries=int(m.metrics["recoveries"]),
+            last_recovery_seconds=m.metrics["last_recovery_seconds"],
+            dropped=dict(m.outbox.dropped),
+        )
+
+    # --- user intents ---------------------------------------------------------------------
+    def hint_reconnect_now(self) -> None:
+        """Skip the backoff wait (e.g. the OS says the network is back)."""
+        machine = self._machine
+        if machine is not None and machine.detail == "backing_off":
+            machine.send("reconnect_now")
+
+    def send_message(self, data: Mapping[str, Any], method: str = "message") -> None:
+        """Send ``data`` to the channel now, or queue it until the session is restored."""
+        self._user_event("send_message", method=method, data=dict(data))
+
+    def _user_event(self, event: str, **data: Any) -> None:
+        machine = self._machine
+        state = machine.state if machine is not None else "idle"
+        if machine is None or state not in _LIVE:
+            raise IllegalTransition(event, state)
+        machine.send(event, **data)
+
+    # --- wiring ---------------------------------------------------------------------------
+    def _ensure_machine(self) -> ConnectionMachine:
+        if self._machine is None:
+            self._ports = self._build_ports()
+            listeners: list[Any] = [self._fanout, *self._pending_listeners]
+            if self._log_transitions:
+                listeners.append(LogListener())
+            self._machine = ConnectionMachine(self.settings, self._ports, listeners=listeners)
+        return self._machine
+
+    def _build_ports(self) -> Ports:
+        signaling = self._given["signaling"] or WebSocketSignaling(self._signaling_options)
+        audio = self._given["audio"]
+        transports = self._given["transports"]
+        if self._media and audio is None:
+            from .audio import SoundDeviceAudio
+
+            o = self._audio_options
+            audio = SoundDeviceAudio(
+                o.source, output=o.output, output_device=o.output_device, wav_path=o.sink
+            )
+        if self._media and transports is None:
+            from .transports import AiortcTransports
+
+            if not isinstance(signaling, WebSocketSignaling):
+                raise ConfigError("the aiortc transports need the WebSocket signaling adapter")
+            transports = AiortcTransports(
+                signaling,
+                audio,  # type: ignore[arg-type]  # SoundDeviceAudio is the AudioIO seam too
+                liveness_timeout=self._liveness_timeout,
+            )
+        tokens = self._tokens
+        if tokens is None and self._token_provider is not None:
+            tokens = ProviderTokens(self._token_provider)
+        return Ports(
+            signaling=signaling,  # type: ignore[arg-type]
+            clock=self._clock or LoopClock(),
+            transports=transports if self._media else None,
+            audio=audio if self._media else None,
+            tokens=tokens,
+        )

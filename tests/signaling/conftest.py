@@ -1,0 +1,263 @@
+"""Fixtures for the signaling adapter's tests: a real PttServer, the fault proxy in front of
+it, a recording ``LinkEvents`` and a factory of adapters that are always ``aclose``d.
+
+Helpers are handed out through fixtures (this folder has no ``__init__.py``, so test
+modules must not import this conftest by name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from adapters import signaling as signaling_module
+from adapters.faultproxy import FaultProxy
+from adapters.server import PttServer, mint_token
+from adapters.server.gate import Gate
+from adapters.signaling import SignalingOptions, WebSocketSignaling
+from fsm.errors import LinkError
+from fsm.ports import Result
+
+SECRET = "signaling-secret-" + "0123456789abcdef" * 4
+CHANNEL = "ops"
+WAIT = 3.0  # upper bound for anything that should happen "soon"
+
+
+# --- a recording LinkEvents ----------------------------------------------------------------
+@dataclass
+class Recorder:
+    """Implements ``fsm.ports.LinkEvents``; every call is recorded with its loop time."""
+
+    events: list[tuple[str, Any]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _add(self, kind: str, payload: Any) -> None:
+        self.events.append((kind, payload))
+        self.times.append(time.monotonic())
+        self._changed.set()
+
+    # LinkEvents
+    def opened(self) -> None:
+        self._add("opened", None)
+
+    def failed(self, error: LinkError) -> None:
+        self._add("failed", error)
+
+    def lost(self, error: LinkError) -> None:
+        self._add("lost", error)
+
+    def notification(self, method: str, data: Mapping[str, Any]) -> None:
+        self._add("notification", (method, dict(data)))
+
+    # queries
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.events]
+
+    def of(self, kind: str) -> list[Any]:
+        return [payload for k, payload in self.events if k == kind]
+
+    def notes(self, method: str | None = None) -> list[dict[str, Any]]:
+        return [d for m, d in self.of("notification") if method is None or m == method]
+
+    async def until(self, predicate: Callable[[], bool], within: float = WAIT) -> None:
+        """Wait until ``predicate()`` holds, re-checking on every recorded event."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                self._changed.clear()
+                if predicate():
+                    return
+                await self._changed.wait()
+
+    async def first(self, kind: str, within: float = WAIT) -> Any:
+        """The payload of the first ``kind`` event, waiting for it."""
+        await self.until(lambda: kind in self.kinds(), within)
+        return self.of(kind)[0]
+
+    async def ended(self, within: float = WAIT) -> tuple[str, LinkError]:
+        """Wait for the link's one terminal event (``failed`` or ``lost``)."""
+        await self.until(lambda: bool({"failed", "lost"} & set(self.kinds())), within)
+        kind, error = next((k, p) for k, p in self.events if k in ("failed", "lost"))
+        return kind, error
+
+    async def quiet(self, seconds: float = 0.2) -> None:
+        """Assert that nothing more is recorded for ``seconds`` (absence needs a window)."""
+        before = len(self.events)
+        await asyncio.sleep(seconds)
+        assert self.events[before:] == [], f"unexpected late events: {self.events[before:]}"
+
+
+class Replies:
+    """A ``Reply`` that records every call (to check "exactly once" and "not synchronous")."""
+
+    def __init__(self) -> None:
+        self.results: list[Result] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, result: Result) -> None:
+        self.results.append(result)
+        self._changed.set()
+
+    async def wait(self, n: int = 1, within: float = WAIT) -> list[Result]:
+        async with asyncio.timeout(within):
+            while len(self.results) < n:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.results
+
+
+async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> None:
+    """Poll ``predicate`` (for state with no change notification, e.g. socket counts)."""
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def adapter_tasks() -> list[asyncio.Task[Any]]:
+    """Running tasks that belong to the signaling adapter or to its websockets client."""
+    from websockets.asyncio.client import ClientConnection
+
+    found = []
+    for task in asyncio.all_tasks():
+        if task.done():
+            continue
+        coro = task.get_coro()
+        code = getattr(coro, "cr_code", None)
+        frame = getattr(coro, "cr_frame", None)
+        owner = frame.f_locals.get("self") if frame is not None else None
+        if (code is not None and code.co_filename == signaling_module.__file__) or isinstance(
+            owner, ClientConnection
+        ):
+            found.append(task)
+    return found
+
+
+# --- servers, proxy, tokens, adapters ------------------------------------------------------
+@dataclass
+class Handshake:
+    path: str
+    headers: dict[str, list[str]]
+
+
+@pytest.fixture
+def handshakes(monkeypatch: pytest.MonkeyPatch) -> list[Handshake]:
+    """Every HTTP upgrade request the server's gate saw (path and headers)."""
+    seen: list[Handshake] = []
+    original = Gate.process_request
+
+    def recording(self: Gate, conn: Any, request: Any) -> Any:
+        headers: dict[str, list[str]] = {}
+        for key, value in request.headers.raw_items():
+            headers.setdefault(key.lower(), []).append(value)
+        seen.append(Handshake(request.path, headers))
+        return original(self, conn, request)
+
+    monkeypatch.setattr(Gate, "process_request", recording)
+    return seen
+
+
+@pytest.fixture
+async def server(handshakes: list[Handshake]) -> AsyncIterator[PttServer]:
+    srv = PttServer(SECRET, grace=0.0, close_timeout=0.5)
+    await srv.start()
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def proxy(server: PttServer) -> AsyncIterator[FaultProxy]:
+    async with FaultProxy("127.0.0.1", server.port) as fp:
+        yield fp
+
+
+@pytest.fixture
+def url(proxy: FaultProxy, server: PttServer) -> str:
+    """The server's URL through the proxy."""
+    return proxy.url_for(server.path)
+
+
+@pytest.fixture
+def token() -> Callable[..., str]:
+    def make(user: str = "alice", channel: str = CHANNEL, ttl: float = 60.0) -> str:
+        return mint_token(SECRET, user, channel, ttl)
+
+    return make
+
+
+#: Test defaults: the keepalives are out of the way unless a test asks for them.
+QUICK = {"open_timeout": 2.0, "request_timeout": 2.0, "ping_interval": 30.0,
+         "ping_timeout": 30.0, "close_timeout": 0.3}
+
+
+@pytest.fixture
+async def make_signaling() -> AsyncIterator[Callable[..., WebSocketSignaling]]:
+    made: list[WebSocketSignaling] = []
+
+    def make(**options: Any) -> WebSocketSignaling:
+        sig = WebSocketSignaling(SignalingOptions(**{**QUICK, **options}))
+        made.append(sig)
+        return sig
+
+    yield make
+    for sig in made:
+        await asyncio.wait_for(sig.aclose(), 5.0)
+
+
+OpenLink = Callable[..., Awaitable[tuple[WebSocketSignaling, Recorder]]]
+
+
+@pytest.fixture
+def open_link(
+    make_signaling: Callable[..., WebSocketSignaling], url: str, token: Callable[..., str]
+) -> OpenLink:
+    """Open an adapter through the proxy as ``user`` and wait for ``opened``."""
+
+    async def open_(
+        user: str = "alice", *, join: bool = False, ttl: float = 60.0, **options: Any
+    ) -> tuple[WebSocketSignaling, Recorder]:
+        sig = make_signaling(**options)
+        rec = Recorder()
+        sig.open(url, token(user, ttl=ttl), rec)
+        await rec.first("opened")
+        assert sig.is_open
+        if join:
+            await sig.call("join", {"channel": CHANNEL})
+        return sig, rec
+
+    return open_
+
+
+@pytest.fixture
+def recorder() -> Callable[[], Recorder]:
+    return Recorder
+
+
+@pytest.fixture
+def replies() -> Callable[[], Replies]:
+    return Replies
+
+
+@pytest.fixture
+def until() -> Callable[..., Awaitable[None]]:
+    return eventually
+
+
+@pytest.fixture
+def tasks_of_adapter() -> Callable[[], list[asyncio.Task[Any]]]:
+    return adapter_tasks
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    yield port
