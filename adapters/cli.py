@@ -14,7 +14,8 @@ from pathlib import Path
 def _diagram(args: argparse.Namespace) -> int:
     from .diagrams import write
 
-    for path in write(Path(args.out), svg=not args.no_svg):
+    out = Path(args.out)
+    for path in write(out, svg=not args.no_svg, readme=out.resolve().parent / "README.md"):
         print(path)
     return 0
 

@@ -24,8 +24,12 @@ def expected() -> dict[str, str]:
     return {MERMAID: to_mermaid(), TABLE: document()}
 
 
-def write(directory: Path, *, svg: bool = True) -> list[Path]:
-    """Regenerate every diagram into ``directory``; returns the files written."""
+START, END = "<!-- diagram:start -->", "<!-- diagram:end -->"
+
+
+def write(directory: Path, *, svg: bool = True, readme: Path | None = None) -> list[Path]:
+    """Regenerate every diagram into ``directory`` (and the Mermaid block of ``readme``
+    between its diagram markers); returns the files written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in expected().items():
@@ -34,6 +38,14 @@ def write(directory: Path, *, svg: bool = True) -> list[Path]:
         written.append(path)
     if svg:
         written.append(write_svg(directory / SVG))
+    if readme is not None and readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        if START in text and END in text:
+            head, rest = text.split(START, 1)
+            _, tail = rest.split(END, 1)
+            block = f"{START}\n```mermaid\n{to_mermaid()}```\n{END}"
+            readme.write_text(head + block + tail, encoding="utf-8")
+            written.append(readme)
     return written
 
 
