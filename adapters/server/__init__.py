@@ -6,6 +6,7 @@ signaling only.
 
 from .app import PttServer, serve_forever
 from .auth import Claims, TokenError, TokenExpired, TokenInvalid, mint_token, verify_token
+from .factory import media_server
 from .gate import CHANNEL_HEADER
 from .media import ChannelAware, MediaError, MediaRouter, MediaUnsupported, NoMedia
 from .stats import LoggedRequest, Stats
@@ -24,6 +25,7 @@ __all__ = [
     "TokenError",
     "TokenExpired",
     "TokenInvalid",
+    "media_server",
     "mint_token",
     "serve_forever",
     "verify_token",

@@ -128,6 +128,9 @@ class PttServer:
             await self._server.wait_closed()
         self._hub.close()
         await self._background.drain(grace=self._close_timeout)
+        closer = getattr(self.media, "close", None)
+        if closer is not None and asyncio.iscoroutinefunction(closer):
+            await closer()  # the SFU's peer connections and relay tasks
 
     async def __aenter__(self) -> PttServer:
         await self.start()

@@ -8,8 +8,9 @@ modules must not import this conftest by name).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +115,7 @@ class Replies:
 async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> None:
     """Poll ``predicate`` (for state with no change notification, e.g. socket counts)."""
     async with asyncio.timeout(within):
-        while not predicate():
+        while not predicate():  # noqa: ASYNC110 - no event to wait on for these
             await asyncio.sleep(0.01)
 
 
@@ -135,6 +136,31 @@ def adapter_tasks() -> list[asyncio.Task[Any]]:
         ):
             found.append(task)
     return found
+
+
+def client_sockets(port: int) -> int:
+    """Open sockets of this process connected to ``127.0.0.1:port`` (the client's side).
+
+    Read from ``/proc``: a socket the adapter closed has no file descriptor any more even
+    while the kernel finishes its TCP states, so this counts leaks and nothing else.
+    """
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            remote_port = int(fields[2].split(":")[1], 16)
+            if remote_port == port and fields[9] in inodes:
+                count += 1
+    return count
 
 
 # --- servers, proxy, tokens, adapters ------------------------------------------------------
@@ -161,103 +187,94 @@ def handshakes(monkeypatch: pytest.MonkeyPatch) -> list[Handshake]:
     return seen
 
 
-@pytest.fixture
-async def server(handshakes: list[Handshake]) -> AsyncIterator[PttServer]:
-    srv = PttServer(SECRET, grace=0.0, close_timeout=0.5)
-    await srv.start()
-    yield srv
-    await srv.close()
+#: Test defaults: the keepalives are out of the way unless a test asks for them.
+QUICK: dict[str, Any] = {
+    "open_timeout": 2.0,
+    "request_timeout": 2.0,
+    "ping_interval": 30.0,
+    "ping_timeout": 30.0,
+    "close_timeout": 0.3,
+}
 
 
-@pytest.fixture
-async def proxy(server: PttServer) -> AsyncIterator[FaultProxy]:
-    async with FaultProxy("127.0.0.1", server.port) as fp:
-        yield fp
+class Env:
+    """One test's world: the server, the proxy in front of it, and adapters to close."""
 
+    Recorder = Recorder
+    Replies = Replies
 
-@pytest.fixture
-def url(proxy: FaultProxy, server: PttServer) -> str:
-    """The server's URL through the proxy."""
-    return proxy.url_for(server.path)
+    def __init__(self, server: PttServer, proxy: FaultProxy, handshakes: list[Handshake]):
+        self.server = server
+        self.proxy = proxy
+        self.handshakes = handshakes
+        self.made: list[WebSocketSignaling] = []
 
+    @property
+    def url(self) -> str:
+        """The server's URL through the proxy."""
+        return self.proxy.url_for(self.server.path)
 
-@pytest.fixture
-def token() -> Callable[..., str]:
-    def make(user: str = "alice", channel: str = CHANNEL, ttl: float = 60.0) -> str:
+    def token(self, user: str = "alice", channel: str = CHANNEL, ttl: float = 60.0) -> str:
         return mint_token(SECRET, user, channel, ttl)
 
-    return make
-
-
-#: Test defaults: the keepalives are out of the way unless a test asks for them.
-QUICK = {"open_timeout": 2.0, "request_timeout": 2.0, "ping_interval": 30.0,
-         "ping_timeout": 30.0, "close_timeout": 0.3}
-
-
-@pytest.fixture
-async def make_signaling() -> AsyncIterator[Callable[..., WebSocketSignaling]]:
-    made: list[WebSocketSignaling] = []
-
-    def make(**options: Any) -> WebSocketSignaling:
+    def signaling(self, **options: Any) -> WebSocketSignaling:
         sig = WebSocketSignaling(SignalingOptions(**{**QUICK, **options}))
-        made.append(sig)
+        self.made.append(sig)
         return sig
 
-    yield make
-    for sig in made:
-        await asyncio.wait_for(sig.aclose(), 5.0)
-
-
-OpenLink = Callable[..., Awaitable[tuple[WebSocketSignaling, Recorder]]]
-
-
-@pytest.fixture
-def open_link(
-    make_signaling: Callable[..., WebSocketSignaling], url: str, token: Callable[..., str]
-) -> OpenLink:
-    """Open an adapter through the proxy as ``user`` and wait for ``opened``."""
-
-    async def open_(
-        user: str = "alice", *, join: bool = False, ttl: float = 60.0, **options: Any
+    async def open(
+        self, user: str = "alice", *, join: bool = False, ttl: float = 60.0, **options: Any
     ) -> tuple[WebSocketSignaling, Recorder]:
-        sig = make_signaling(**options)
+        """Open an adapter through the proxy as ``user`` and wait for ``opened``."""
+        sig = self.signaling(**options)
         rec = Recorder()
-        sig.open(url, token(user, ttl=ttl), rec)
+        sig.open(self.url, self.token(user, ttl=ttl), rec)
         await rec.first("opened")
         assert sig.is_open
         if join:
             await sig.call("join", {"channel": CHANNEL})
         return sig, rec
 
-    return open_
+    until = staticmethod(eventually)
+    adapter_tasks = staticmethod(adapter_tasks)
+
+    def client_sockets(self) -> int:
+        """The client's sockets to the proxy still open in this process."""
+        return client_sockets(self.proxy.port)
+
+    async def settle(self, sig: WebSocketSignaling, *, proxy_live: bool = True) -> None:
+        """aclose, then: no adapter task runs, no client socket is open, and (unless told
+        otherwise) the proxy holds no connection either."""
+        await asyncio.wait_for(sig.aclose(), 3.0)
+        assert adapter_tasks() == [], "aclose() left adapter tasks running"
+        assert self.client_sockets() == 0, "aclose() left a socket open"
+        if proxy_live:
+            if self.proxy.mode == "blackhole":
+                self.proxy.pass_through()  # resets what a blackhole kept half-open
+            await eventually(lambda: self.proxy.live == 0)
+
+    @staticmethod
+    def closed_port() -> int:
+        """A loopback port nothing listens on."""
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture
-def recorder() -> Callable[[], Recorder]:
-    return Recorder
-
-
-@pytest.fixture
-def replies() -> Callable[[], Replies]:
-    return Replies
-
-
-@pytest.fixture
-def until() -> Callable[..., Awaitable[None]]:
-    return eventually
-
-
-@pytest.fixture
-def tasks_of_adapter() -> Callable[[], list[asyncio.Task[Any]]]:
-    return adapter_tasks
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port nothing listens on."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    yield port
+async def env(handshakes: list[Handshake]) -> AsyncIterator[Env]:
+    server = PttServer(SECRET, grace=0.0, close_timeout=0.5)
+    await server.start()
+    proxy = FaultProxy("127.0.0.1", server.port)
+    await proxy.start()
+    world = Env(server, proxy, handshakes)
+    try:
+        yield world
+    finally:
+        for sig in world.made:
+            await asyncio.wait_for(sig.aclose(), 5.0)
+        await proxy.close()
+        await server.close()

@@ -16,13 +16,25 @@ from adapters.server import PttServer
 from fsm.errors import LinkError
 
 
-async def settle(sig: Any, proxy: FaultProxy, until: Callable[..., Any], tasks: Any) -> None:
-    """aclose, then: no adapter task runs, and no socket is left at the proxy."""
-    await asyncio.wait_for(sig.aclose(), 3.0)
-    assert tasks() == [], "aclose() left adapter tasks running"
-    if proxy.mode == "blackhole":
-        proxy.pass_through()  # resets what a blackhole kept half-open
-    await until(lambda: proxy.live == 0)
+@pytest.fixture
+def settle(
+    proxy: FaultProxy,
+    until: Callable[..., Any],
+    tasks_of_adapter: Callable[[], list[Any]],
+    sockets_to: Callable[[int], int],
+) -> Callable[..., Any]:
+    async def check(sig: Any, *, proxy_live: bool = True) -> None:
+        """aclose, then: no adapter task runs, no client socket is open, and (unless told
+        otherwise) the proxy holds no connection either."""
+        await asyncio.wait_for(sig.aclose(), 3.0)
+        assert tasks_of_adapter() == [], "aclose() left adapter tasks running"
+        assert sockets_to(proxy.port) == 0, "aclose() left a socket open"
+        if proxy_live:
+            if proxy.mode == "blackhole":
+                proxy.pass_through()  # resets what a blackhole kept half-open
+            await until(lambda: proxy.live == 0)
+
+    return check
 
 
 async def test_close_while_tcp_connected_but_handshake_unanswered(
@@ -33,6 +45,7 @@ async def test_close_while_tcp_connected_but_handshake_unanswered(
     proxy: FaultProxy,
     until: Callable[..., Any],
     tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     before = set(asyncio.all_tasks())
     sig, rec = make_signaling(open_timeout=5.0), recorder()
@@ -43,7 +56,7 @@ async def test_close_while_tcp_connected_but_handshake_unanswered(
     started = time.monotonic()
     sig.close()
     assert not sig.is_open
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     assert time.monotonic() - started < 1.0  # ... and close() stopped it, no open_timeout
     await rec.quiet(0.1)
     assert rec.events == []
@@ -58,14 +71,17 @@ async def test_close_during_a_slow_handshake_never_reports_opened(
     proxy: FaultProxy,
     server: PttServer,
     until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     proxy.latency(0.15)
     sig, rec = make_signaling(), recorder()
     sig.open(url, token(), rec)
     await until(lambda: server.stats.handshakes["ok"] == 1)  # accepted; the 101 is in flight
     sig.close()
-    await settle(sig, proxy, until, tasks_of_adapter)
+    # proxy_live=False: FaultProxy bug (reported): in latency mode its delayed write_eof()
+    # to a client socket that was already reset raises ENOTCONN inside a timer callback and
+    # the connection is never released, so .live stays 1 although the client closed.
+    await settle(sig, proxy_live=False)
     await rec.quiet(0.3)  # past the moment the 101 reaches the client
     assert rec.events == []
     await until(lambda: server.links() == 0)
@@ -76,14 +92,12 @@ async def test_close_in_the_same_tick_as_open(
     recorder: Callable[[], Any],
     url: str,
     token: Callable[..., str],
-    proxy: FaultProxy,
-    until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, rec = make_signaling(), recorder()
     sig.open(url, token(), rec)
     sig.close()
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     await rec.quiet(0.1)
     assert rec.events == []
 
@@ -92,8 +106,7 @@ async def test_close_during_a_request_replies_once_and_reports_nothing(
     open_link: Any,
     replies: Callable[[], Any],
     proxy: FaultProxy,
-    until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, rec = await open_link(join=True)
     proxy.latency(0.2)
@@ -103,7 +116,7 @@ async def test_close_during_a_request_replies_once_and_reports_nothing(
     await asyncio.sleep(0.05)  # both requests are on the wire, the answers are not back
     sig.close()
     assert reply.results == []  # nothing synchronously from close() either
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     [result] = await reply.wait()
     assert result.ok or isinstance(result.error, LinkError)
     try:
@@ -117,16 +130,15 @@ async def test_close_during_a_request_replies_once_and_reports_nothing(
 
 async def test_close_twice_and_aclose_twice(
     open_link: Any,
-    proxy: FaultProxy,
     server: PttServer,
     until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, rec = await open_link(join=True)
     sig.close()
     sig.close(4100, "again")
     assert not sig.is_open
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     await sig.aclose()
     assert rec.kinds() == ["opened"]
     await until(lambda: server.links() == 0)
@@ -135,15 +147,14 @@ async def test_close_twice_and_aclose_twice(
 async def test_close_flushes_a_queued_goodbye(
     open_link: Any,
     replies: Callable[[], Any],
-    proxy: FaultProxy,
     server: PttServer,
     until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, rec = await open_link(join=True)
     sig.request(protocol.LEAVE, {"channel": "ops"}, replies())
     sig.close()  # in the same tick: the leave has not been written yet
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     await until(lambda: server.stats.methods("alice") == [protocol.JOIN, protocol.LEAVE])
     assert rec.kinds() == ["opened"]
 
@@ -153,10 +164,9 @@ async def test_no_event_reaches_the_events_object_after_close_from_a_callback(
     url: str,
     token: Callable[..., str],
     server: PttServer,
-    proxy: FaultProxy,
     until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
     recorder: Callable[[], Any],
+    settle: Callable[..., Any],
 ) -> None:
     """The machine closes the link in reaction to a notification; frames already read
     (another notification, the server's close) must not reach it any more."""
@@ -185,7 +195,7 @@ async def test_no_event_reaches_the_events_object_after_close_from_a_callback(
         server.send_raw("alice", json.dumps({"notification": True, "method": f"n{i}"}))
     await server.kick("alice")  # all of it is on its way: frames, then the close frame
     await until(lambda: ("notification", "n0") in got)
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     await asyncio.sleep(0.2)
     assert got == [("opened", None), ("notification", "n0")]
 
@@ -193,14 +203,12 @@ async def test_no_event_reaches_the_events_object_after_close_from_a_callback(
 async def test_no_lost_after_close_even_if_the_server_closes_at_once(
     open_link: Any,
     server: PttServer,
-    proxy: FaultProxy,
-    until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, rec = await open_link(join=True)
     await server.kick("alice")  # the close frame is in the client's buffer ...
     sig.close()  # ... when the machine closes
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     await rec.quiet(0.1)
     assert rec.kinds() in (["opened"], ["opened", "lost"])
     # what matters: never anything after close(); a lost seen before close() is fine
@@ -210,8 +218,7 @@ async def test_no_lost_after_close_even_if_the_server_closes_at_once(
 async def test_pending_call_fails_with_link_error_on_close(
     open_link: Any,
     proxy: FaultProxy,
-    until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     sig, _ = await open_link(join=True)
     proxy.blackhole()
@@ -221,7 +228,7 @@ async def test_pending_call_fails_with_link_error_on_close(
     with pytest.raises(LinkError):
         await asyncio.wait_for(calling, 2.0)
     started = time.monotonic()
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     assert time.monotonic() - started < 1.5  # bounded by close_timeout, not the request's
 
 
@@ -229,13 +236,13 @@ async def test_aclose_of_a_blackholed_session_is_bounded_and_clean(
     open_link: Any,
     proxy: FaultProxy,
     until: Callable[..., Any],
-    tasks_of_adapter: Callable[[], list[Any]],
+    settle: Callable[..., Any],
 ) -> None:
     before = set(asyncio.all_tasks())
     sig, rec = await open_link(join=True, close_timeout=0.3)
     proxy.blackhole()
     started = time.monotonic()
-    await settle(sig, proxy, until, tasks_of_adapter)
+    await settle(sig)
     assert time.monotonic() - started < 1.5
     assert rec.kinds() == ["opened"]
     await until(lambda: set(asyncio.all_tasks()) <= before)
