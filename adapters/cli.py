@@ -1,14 +1,110 @@
 """The ``ptt`` command line: ``serve``, ``token``, ``connect``, ``demo``, ``diagram``.
 
 Flag names and the ``--json`` output are a contract: scripts and tests depend on them.
+Logs go to stderr; stdout carries only what the command promises (the server URL, the
+token, JSON lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import structlog
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 64
+
+
+def _configure_logging(level: str) -> None:
+    """The application (not the library) decides where logs go: stderr, never stdout."""
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="%H:%M:%S.%f"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+    )
+
+
+# --- ptt serve ------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> int:
+    from .server import PttServer, media_server, serve_forever
+
+    _configure_logging(args.log_level)
+    options: dict[str, Any] = {
+        "grace": args.grace,
+        "max_talk_time": args.max_talk_time,
+        "max_message_size": args.max_message_size,
+        "max_rps": args.max_rps,
+        "max_members": args.max_members,
+    }
+    if args.no_media:
+        server = PttServer(args.secret, args.host, args.port, **options)
+    else:
+        server = media_server(args.secret, args.host, args.port, **options)
+    asyncio.run(serve_forever(server, ready=lambda url: print(url, flush=True)))
+    return EXIT_OK
+
+
+# --- ptt token ------------------------------------------------------------------------------
+def _token(args: argparse.Namespace) -> int:
+    from .server import mint_token
+
+    print(mint_token(args.secret, args.user, args.channel, args.ttl))
+    return EXIT_OK
+
+
+# --- ptt connect ----------------------------------------------------------------------------
+def _connect(args: argparse.Namespace) -> int:
+    from .connect import ConnectOptions, run_client
+
+    _configure_logging(args.log_level)
+    token = args.token or os.environ.get("PTT_TOKEN")
+    if args.token_file:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    if not token:
+        print("ptt connect: give --token, --token-file or PTT_TOKEN", file=sys.stderr)
+        return EXIT_USAGE
+    options = ConnectOptions(
+        url=args.url,
+        token=token,
+        channel=args.channel,
+        json=args.json,
+        source=args.source,
+        sink=args.sink,
+        talk=args.talk,
+        playback=not args.no_playback,
+        output_device=args.output_device,
+        media=not args.signaling_only,
+        mode=args.mode,
+        backoff=args.backoff,
+        max_attempts=args.max_attempts,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
+        liveness=args.liveness,
+        stable_after=args.stable_after,
+    )
+    return asyncio.run(run_client(options))
+
+
+# --- ptt demo / diagram -------------------------------------------------------------------
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    _configure_logging(args.log_level)
+    return asyncio.run(run_demo(quick=args.quick, plain=args.plain))
 
 
 def _diagram(args: argparse.Namespace) -> int:
@@ -17,12 +113,60 @@ def _diagram(args: argparse.Namespace) -> int:
     out = Path(args.out)
     for path in write(out, svg=not args.no_svg, readme=out.resolve().parent / "README.md"):
         print(path)
-    return 0
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ptt", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ptt", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the reference PTT server (prints its URL first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--secret", default=os.environ.get("PTT_SECRET"), required=False)
+    serve.add_argument("--grace", type=float, default=30.0, help="session resume window (s)")
+    serve.add_argument("--max-talk-time", type=float, default=60.0)
+    serve.add_argument("--max-message-size", type=int, default=64 * 1024)
+    serve.add_argument("--max-rps", type=float, default=50)
+    serve.add_argument("--max-members", type=int, default=50)
+    serve.add_argument("--no-media", action="store_true", help="signaling only (no SFU)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    token = sub.add_parser("token", help="print a JWT for the reference server")
+    token.add_argument("--secret", default=os.environ.get("PTT_SECRET"))
+    token.add_argument("--user", required=True)
+    token.add_argument("--channel", required=True)
+    token.add_argument("--ttl", type=float, default=3600.0, help="lifetime in seconds")
+    token.set_defaults(run=_token)
+
+    connect = sub.add_parser("connect", help="a push-to-talk client (interactive or --json)")
+    connect.add_argument("url")
+    connect.add_argument("--token", help="JWT (or PTT_TOKEN / --token-file)")
+    connect.add_argument("--token-file")
+    connect.add_argument("--channel", required=True)
+    connect.add_argument("--json", action="store_true", help="one JSON object per event")
+    connect.add_argument("--source", default="device", help="device[:NAME|INDEX], tone:HZ, a.wav")
+    connect.add_argument("--sink", help="write everything heard to this 48 kHz WAV")
+    connect.add_argument("--talk", action="store_true", help="hold the floor from the start")
+    connect.add_argument("--output-device", help="speaker name substring or index")
+    connect.add_argument("--no-playback", action="store_true", help="do not open a speaker")
+    connect.add_argument("--signaling-only", action="store_true", help="no transports, no audio")
+    connect.add_argument("--mode", choices=["hold", "toggle"], default="toggle")
+    connect.add_argument("--backoff", help="fixed delays, e.g. 0.2,0.5,1 (default: 1,2,4..30)")
+    connect.add_argument("--max-attempts", type=int)
+    connect.add_argument("--ping-interval", type=float, default=5.0)
+    connect.add_argument("--ping-timeout", type=float, default=5.0)
+    connect.add_argument("--liveness", type=float, default=3.0, help="media liveness (s)")
+    connect.add_argument("--stable-after", type=float, default=10.0)
+    connect.add_argument("--log-level", default="warning")
+    connect.set_defaults(run=_connect)
+
+    demo = sub.add_parser("demo", help="the scripted outage story on a loopback server")
+    demo.add_argument("--quick", action="store_true", help="shorter pauses (tests)")
+    demo.add_argument("--plain", action="store_true", help="no live view, only the table")
+    demo.add_argument("--log-level", default="error")
+    demo.set_defaults(run=_demo)
 
     diagram = sub.add_parser("diagram", help="regenerate diagrams/ from the machine")
     diagram.add_argument("--out", default="diagrams", help="output folder (default: diagrams)")
@@ -32,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in ("serve", "token") and not args.secret:
+        parser.error(f"{args.command}: give --secret or set PTT_SECRET")
+    with contextlib.suppress(AttributeError):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `ptt connect --json | head` exits quietly
     code: int = args.run(args)
     return code
 

@@ -10,6 +10,9 @@ plus an application ping (``ping`` request) on the same schedule. When either go
 unanswered the socket is aborted at once instead of waiting for a closing handshake
 that a blackholed path would never complete, so loss is reported within
 ``ping_interval + ping_timeout``.
+
+Callbacks (``LinkEvents`` and replies) run on the loop, never from inside a port method;
+an exception raised by one is logged and does not break the link.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class WebSocketSignaling:
     def close(self, code: int = 1000, reason: str = "") -> None:
         link, self._link = self._link, None
         if link is not None:
+            # Silence the link now, not when the closing task first runs: a frame already
+            # read, or a close, must not reach the events object after close() returned.
+            link.detach()
             task = asyncio.get_running_loop().create_task(link.close(code, reason))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
@@ -105,7 +111,8 @@ class WebSocketSignaling:
             if not future.done():
                 future.set_result(result)
 
-        link.request(method, data, reply, timeout or self.options.request_timeout)
+        deadline = self.options.request_timeout if timeout is None else timeout
+        link.request(method, data, reply, deadline)
         result = await future
         if result.error is not None:
             raise result.error
@@ -144,21 +151,28 @@ class _Link:
     # --- the connection's life -------------------------------------------------------------
     async def _run(self, url: str, token: str) -> None:
         try:
-            self.ws = await self._connect(url, token)
-        except LinkError as failure:
-            self._report("failed", failure)
-            return
-        self.is_open = True
-        log.debug("ptt.signaling.opened", url=url)
-        if self.events is not None:
-            self.events.opened()
-        self._spawn(self._writer())
-        self._spawn(self._app_keepalive())
-        error = await self._reader()
-        self.is_open = False
-        self._fail_pending(error)
-        self._report("lost", error)
-        await self._stop_tasks()
+            try:
+                self.ws = await self._connect(url, token)
+            except LinkError as failure:
+                self._report("failed", failure)
+                return
+            if self.events is None:  # closed while the handshake was finishing
+                return
+            self.is_open = True
+            log.debug("ptt.signaling.opened", url=url)
+            self._spawn(self._writer())
+            self._spawn(self._app_keepalive())
+            self._emit("opened", self.events.opened)
+            error = await self._reader()
+            self.is_open = False
+            self._fail_pending(error)
+            self._report("lost", error)
+        finally:
+            # Whatever ended the link (loss, close(), a bug), no socket or task outlives it.
+            self.is_open = False
+            if self.ws is not None:
+                self.ws.transport.abort()
+            await self._stop_tasks()
 
     async def _connect(self, url: str, token: str) -> ClientConnection:
         o = self.options
@@ -191,6 +205,11 @@ class _Link:
             raise _closed_error(exc) from exc
         except (InvalidHandshake, OSError, EOFError) as exc:
             raise LinkError(f"connect failed: {type(exc).__name__}: {exc}") from exc
+        except ValueError as exc:  # urllib's parsing of a malformed URL (e.g. "ws://[x")
+            raise LinkError(f"invalid server URL: {exc}", status=400) from exc
+        except Exception as exc:  # an attempt must end in ``failed``, whatever broke
+            log.warning("ptt.signaling.connect_crashed", error=repr(exc))
+            raise LinkError(f"connect failed: {type(exc).__name__}: {exc}") from exc
 
     async def _reader(self) -> LinkError:
         """Read frames until the link ends; returns why it ended."""
@@ -202,6 +221,7 @@ class _Link:
             return _closed_error(exc)
         except Exception as exc:  # the link must end with a typed error, whatever broke
             log.warning("ptt.signaling.reader_failed", error=repr(exc))
+            self.ws.transport.abort()  # the socket must not outlive its reader
             return LinkError(f"signaling reader failed: {exc}", close_code=1006)
         return _closed_error(None, self.ws)
 
@@ -220,7 +240,7 @@ class _Link:
             self.request(protocol.PING, {}, _setter(answered), o.ping_timeout)
             result = await answered
             if isinstance(result.error, OperationTimeout):
-                self._abort(KeepaliveTimeout())
+                self._abort(KeepaliveTimeout(close_code=1006))
                 return
 
     def _abort(self, error: LinkError) -> None:
@@ -236,7 +256,9 @@ class _Link:
     def request(self, method: str, data: Mapping[str, Any], reply: Reply, timeout: float) -> None:
         request_id = next(self._ids)
         try:
-            frame = json.dumps({"id": request_id, "method": method, "data": dict(data)})
+            frame = json.dumps(
+                {"id": request_id, "method": method, "data": dict(data)}, allow_nan=False
+            )
         except (TypeError, ValueError) as exc:
             error = ProtocolViolation(f"{method} data is not JSON: {exc}")
             asyncio.get_running_loop().call_soon(reply, Result(error=error))
@@ -250,58 +272,82 @@ class _Link:
         entry = self._pending.pop(request_id, None)
         if entry is not None:
             method, reply, _ = entry
-            reply(Result(error=OperationTimeout(f"no answer to {method} in time")))
+            _answer(reply, Result(error=OperationTimeout(f"no answer to {method} in time")))
 
     def _fail_pending(self, error: PttError) -> None:
         pending, self._pending = self._pending, {}
         for _, reply, timer in pending.values():
             timer.cancel()
-            reply(Result(error=error))
+            _answer(reply, Result(error=error))
 
     def _dispatch(self, frame: str | bytes) -> None:
         message = _parse(frame)
         if isinstance(message, str):
-            self.owner._count_drop(message)
-            log.warning("ptt.signaling.dropped_frame", why=message, size=len(frame))
+            self._drop(message, size=len(frame))
             return
         if message.get("notification") is True:
             method, data = message.get("method"), message.get("data", {})
-            if isinstance(method, str) and isinstance(data, dict) and self.events is not None:
-                self.events.notification(method, data)
-            else:
-                self.owner._count_drop("bad_notification")
+            if not isinstance(method, str) or not isinstance(data, dict):
+                self._drop("bad_notification", method=repr(method)[:64])
+            elif self.events is not None:
+                self._emit("notification", self.events.notification, method, data)
             return
-        entry = (
-            self._pending.pop(message["id"], None) if isinstance(message.get("id"), int) else None
-        )
+        request_id = message.get("id")
+        entry = None
+        # bool is an int subclass: ``"id": true`` must not answer request 1.
+        if isinstance(request_id, int) and not isinstance(request_id, bool):
+            entry = self._pending.pop(request_id, None)
+        ok = message.get("ok")
+        if not isinstance(ok, bool):
+            # Not a response the protocol allows; if it names a pending request, that
+            # request will never get a usable answer: fail it now rather than at timeout.
+            self._drop("bad_response", id=repr(request_id)[:64])
+            if entry is not None:
+                method, reply, timer = entry
+                timer.cancel()
+                violation = ProtocolViolation(f"malformed response to {method}: ok={ok!r:.40}")
+                _answer(reply, Result(error=violation))
+            return
         if entry is None:
-            self.owner._count_drop("unknown_id")
-            log.debug("ptt.signaling.unexpected_response", id=message.get("id"))
+            self._drop("unknown_id", id=repr(request_id)[:64])
             return
         method, reply, timer = entry
         timer.cancel()
-        if message.get("ok") is True:
+        if ok:
             data = message.get("data", {})
-            reply(Result(value=data if isinstance(data, dict) else {}))
+            _answer(reply, Result(value=data if isinstance(data, dict) else {}))
         else:
             err = message.get("error")
             err = err if isinstance(err, dict) else {}
             code, text = str(err.get("code", "unknown")), str(err.get("message", ""))
-            reply(Result(error=RequestFailed(method, code, text)))
+            _answer(reply, Result(error=RequestFailed(method, code, text)))
+
+    def _drop(self, why: str, **details: Any) -> None:
+        self.owner._count_drop(why)
+        log.warning("ptt.signaling.dropped_frame", why=why, **details)
+
+    def _emit(self, kind: str, callback: Any, *args: Any) -> None:
+        """Call an events callback; its exception is the caller's bug, not a link fault."""
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("ptt.signaling.callback_failed", callback=kind)
 
     # --- endings ---------------------------------------------------------------------------
     def _report(self, kind: str, error: LinkError) -> None:
         events, self.events = self.events, None  # report at most once per link
         if events is None:
             return
-        if kind == "failed":
-            events.failed(error)
-        else:
-            events.lost(error)
+        log.debug(f"ptt.signaling.{kind}", error=str(error))
+        self._emit(kind, events.failed if kind == "failed" else events.lost, error)
+
+    def detach(self) -> None:
+        """The machine has moved on: report nothing more, accept no more requests."""
+        self.events = None
+        self.is_open = False
 
     async def close(self, code: int, reason: str) -> None:
-        self.events = None  # the machine has moved on: report nothing more
-        self.is_open = False
+        self.detach()
         ws = self.ws
         if ws is not None:
             with contextlib.suppress(Exception):
@@ -311,8 +357,10 @@ class _Link:
             with contextlib.suppress(Exception):
                 await ws.close(code, reason)
         self._main.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._main
+        # wait() neither raises the task's outcome nor swallows a cancel of this task.
+        await asyncio.wait([self._main])
+        if not self._main.cancelled() and self._main.exception() is not None:
+            log.error("ptt.signaling.link_crashed", error=repr(self._main.exception()))
         await self._stop_tasks()
         self._fail_pending(LinkError("signaling link closed"))
 
@@ -326,6 +374,14 @@ class _Link:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _answer(reply: Reply, result: Result) -> None:
+    """Hand a result to a reply; its exception is the caller's bug, not a link fault."""
+    try:
+        reply(result)
+    except Exception:
+        log.exception("ptt.signaling.reply_failed")
 
 
 def _setter(future: asyncio.Future[Result]) -> Reply:
@@ -342,7 +398,7 @@ def _parse(frame: str | bytes) -> dict[str, Any] | str:
         return "binary_frame"
     try:
         message = json.loads(frame)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         return "invalid_json"
     if not isinstance(message, dict):
         return "not_an_object"
@@ -360,8 +416,22 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = None) -> LinkError:
-    """The close frame the server sent, or 1006 when the connection just died."""
-    close = exc.rcvd if exc is not None else (ws.protocol.close_rcvd if ws is not None else None)
-    if close is None:
-        return LinkError("signaling link dropped without a close frame", close_code=1006)
-    return LinkError(close_code=close.code, close_reason=close.reason)
+    """Why a link that was open ended, from its close frames.
+
+    The peer's close frame when there is one; else the one we sent when we failed the
+    connection ourselves (1009 frame too big, 1002/1007 protocol errors; websockets'
+    keepalive sends 1011), else 1006: the connection just died.
+    """
+    if exc is not None:
+        rcvd, sent = exc.rcvd, exc.sent
+    elif ws is not None:
+        rcvd, sent = ws.protocol.close_rcvd, ws.protocol.close_sent
+    else:
+        rcvd = sent = None
+    if rcvd is not None:
+        return LinkError(close_code=rcvd.code, close_reason=rcvd.reason)
+    if sent is not None and sent.code == 1011 and "keepalive" in sent.reason:
+        return KeepaliveTimeout(close_code=1006, close_reason=sent.reason)
+    if sent is not None and sent.code not in (1000, 1001):
+        return LinkError(close_code=sent.code, close_reason=sent.reason)
+    return LinkError("signaling link dropped without a close frame", close_code=1006)

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from adapters.faultproxy import FaultProxy
-from adapters.server import PttServer, mint_token
+from adapters.server import mint_token
 from fsm.classify import DEFAULT_TABLE, Verdict
 from fsm.errors import ConnectRefused, ConnectTimeout, LinkError
 
 
-async def fail_once(sig: Any, rec: Any, url: str, tok: str) -> LinkError:
+async def fail_once(env: Any, token: str, url: str | None = None, **options: Any) -> LinkError:
     """Open, wait for the outcome, and check it was one ``failed`` and nothing else."""
-    sig.open(url, tok, rec)
-    assert rec.events == []
+    sig, rec = env.signaling(**options), env.Recorder()
+    sig.open(env.url if url is None else url, token, rec)
+    assert rec.events == []  # never synchronously from inside open()
     kind, error = await rec.ended()
     assert kind == "failed"
     assert isinstance(error, LinkError)
     assert not sig.is_open
-    await sig.aclose()  # the attempt is over: nothing may come after this
+    await env.settle(sig, proxy_live=False)  # the attempt is over: nothing can come later
     assert rec.kinds() == ["failed"]
     return error
 
@@ -30,117 +29,76 @@ async def fail_once(sig: Any, rec: Any, url: str, tok: str) -> LinkError:
 @pytest.mark.parametrize(
     "bad_token",
     [
-        pytest.param(lambda: "not-a-jwt", id="garbage"),
-        pytest.param(lambda: mint_token("another-secret-" + "x" * 40, "alice", "ops", 60),
+        pytest.param("not-a-jwt", id="garbage"),
+        pytest.param(mint_token("another-secret-" + "x" * 40, "alice", "ops", 60),
                      id="wrong-signature"),
-        pytest.param(lambda: mint_token(
-            "signaling-secret-" + "0123456789abcdef" * 4, "alice", "ops", -30), id="expired"),
+        pytest.param("expired", id="expired"),
     ],
 )
-async def test_bad_token_fails_with_401(
-    bad_token: Callable[[], str],
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    server: PttServer,
-) -> None:
-    error = await fail_once(make_signaling(), recorder(), url, bad_token())
+async def test_bad_token_fails_with_401(bad_token: str, env: Any) -> None:
+    if bad_token == "expired":
+        bad_token = env.token(ttl=-30)
+    error = await fail_once(env, bad_token)
     assert error.status == 401
     assert error.close_code is None
     assert DEFAULT_TABLE.is_auth_failure(error)
-    assert server.stats.handshakes["401"] == 1
+    assert env.server.stats.handshakes == {"401": 1}
 
 
-async def test_wrong_channel_header_fails_with_403(
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    server: PttServer,
-) -> None:
-    error = await fail_once(make_signaling(channel="elsewhere"), recorder(), url, token())
+async def test_wrong_channel_header_fails_with_403(env: Any) -> None:
+    error = await fail_once(env, env.token(), channel="elsewhere")
     assert error.status == 403
     assert DEFAULT_TABLE.verdict(error) is Verdict.FATAL
-    assert server.stats.handshakes["403"] == 1
+    assert env.server.stats.handshakes == {"403": 1}
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(503, 1.5), (429, 2.0), (503, None)])
 async def test_overload_statuses_carry_retry_after(
-    status: int,
-    retry_after: float | None,
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    server: PttServer,
+    status: int, retry_after: float | None, env: Any
 ) -> None:
-    server.reject_next(status=status, retry_after=retry_after)
-    error = await fail_once(make_signaling(), recorder(), url, token())
+    env.server.reject_next(status=status, retry_after=retry_after)
+    error = await fail_once(env, env.token())
     assert error.status == status
     assert error.retry_after == retry_after
     assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY_AFTER
-    # the rejection was one-shot: the next attempt opens
-    sig, rec = make_signaling(), recorder()
-    sig.open(url, token(), rec)
-    await rec.first("opened")
+    await env.open()  # the rejection was one-shot: the next attempt opens
 
 
-async def test_refusing_proxy_fails_with_connect_refused(
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    proxy: FaultProxy,
-) -> None:
-    proxy.refuse()
-    error = await fail_once(make_signaling(), recorder(), url, token())
+async def test_refusing_proxy_fails_with_connect_refused(env: Any) -> None:
+    env.proxy.refuse()
+    error = await fail_once(env, env.token())
     assert isinstance(error, ConnectRefused)
     assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY
+    assert env.proxy.connections == 0
 
 
-async def test_closed_port_fails_with_connect_refused(
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    token: Callable[..., str],
-    closed_port: int,
-) -> None:
-    error = await fail_once(
-        make_signaling(), recorder(), f"ws://127.0.0.1:{closed_port}/ptt", token()
-    )
+async def test_closed_port_fails_with_connect_refused(env: Any) -> None:
+    error = await fail_once(env, env.token(), url=f"ws://127.0.0.1:{env.closed_port()}/ptt")
     assert isinstance(error, ConnectRefused)
 
 
-async def test_silent_server_fails_with_connect_timeout(
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    proxy: FaultProxy,
-    until: Callable[..., Any],
-) -> None:
-    proxy.blackhole()  # TCP is accepted, the HTTP upgrade is never answered
+async def test_silent_server_fails_with_connect_timeout(env: Any) -> None:
+    env.proxy.blackhole()  # TCP is accepted, the HTTP upgrade is never answered
     started = time.monotonic()
-    error = await fail_once(make_signaling(open_timeout=0.5), recorder(), url, token())
+    error = await fail_once(env, env.token(), open_timeout=0.5)
     elapsed = time.monotonic() - started
     assert isinstance(error, ConnectTimeout)
-    assert proxy.connections == 1
+    assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY
+    assert env.proxy.connections == 1
     assert 0.45 <= elapsed < 1.5, elapsed
     # The client closed its socket: the proxy saw the FIN (a blackhole keeps its own side
     # open, half-closed) and, leaving blackhole mode, resets what the client had left.
-    proxy.pass_through()
-    await until(lambda: proxy.live == 0)
+    env.proxy.pass_through()
+    await env.until(lambda: env.proxy.live == 0)
 
 
-async def test_invalid_url_fails_without_raising(
-    make_signaling: Callable[..., Any], recorder: Callable[[], Any], token: Callable[..., str]
-) -> None:
-    error = await fail_once(make_signaling(), recorder(), "http://[not a url", token())
+@pytest.mark.parametrize("url", ["http://[not a url", "ftp://example.invalid/ptt"])
+async def test_invalid_url_fails_without_raising(url: str, env: Any) -> None:
+    error = await fail_once(env, env.token(), url=url)
     assert error.status == 400
 
 
-async def test_unusable_token_characters_fail_instead_of_hanging(
-    make_signaling: Callable[..., Any], recorder: Callable[[], Any], url: str
-) -> None:
-    # A header value websockets refuses to send: the attempt must still end in ``failed``.
-    error = await fail_once(make_signaling(), recorder(), url, "abc\r\nX-Evil: 1")
-    assert isinstance(error, LinkError)
+async def test_header_injection_in_token_fails_instead_of_hanging(env: Any) -> None:
+    error = await fail_once(env, "abc\r\nX-Evil: 1")
+    assert error.status is None  # never reached a server
+    assert env.handshakes == []

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from adapters import protocol
-from adapters.server import PttServer
 from fsm.classify import DEFAULT_TABLE, Verdict
 from fsm.errors import ProtocolViolation
 
@@ -32,7 +30,10 @@ NOTE = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_id"
                      id="bool-id"),
         pytest.param(json.dumps({"id": 9998, "ok": "yes", "data": {}}), "bad_response",
                      id="ok-wrong-type"),
-        pytest.param(json.dumps({"ok": True, "data": {}}), "bad_response", id="no-id"),
+        pytest.param(json.dumps({"ok": True, "data": {}}), "unknown_id", id="no-id"),
+        pytest.param(json.dumps({"id": None, "ok": False, "error": {"code": "bad_request"}}),
+                     "unknown_id", id="null-id-error"),
+        pytest.param(json.dumps({"id": 9997}), "bad_response", id="no-ok"),
         pytest.param(json.dumps({**NOTE, "data": [1, 2]}), "bad_notification",
                      id="notification-list-data"),
         pytest.param(json.dumps({**NOTE, "data": "x"}), "bad_notification",
@@ -42,9 +43,10 @@ NOTE = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_id"
     ],
 )
 async def test_malformed_frame_is_dropped_and_counted(
-    frame: str | bytes, why: str, open_link: Any, server: PttServer
+    frame: str | bytes, why: str, env: Any
 ) -> None:
-    sig, rec = await open_link(join=True)
+    sig, rec = await env.open(join=True)
+    server = env.server
     assert sig.dropped == {}
     assert server.send_raw("alice", frame) == 1
     # The server's answer to this ping is queued behind the raw frame, so once it is
@@ -56,10 +58,9 @@ async def test_malformed_frame_is_dropped_and_counted(
     assert (await sig.call(protocol.PING, {}))["t"] > 0
 
 
-async def test_unknown_notification_method_is_still_delivered(
-    open_link: Any, server: PttServer
-) -> None:
-    sig, rec = await open_link(join=True)
+async def test_unknown_notification_method_is_still_delivered(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    server = env.server
     frame = json.dumps({"notification": True, "method": "fromTheFuture", "data": {"v": 2}})
     server.send_raw("alice", frame)
     server.send_raw("alice", json.dumps({"notification": True, "method": "noData"}))
@@ -68,11 +69,10 @@ async def test_unknown_notification_method_is_still_delivered(
     assert sig.dropped == {}
 
 
-async def test_malformed_response_to_a_pending_request_fails_it_once(
-    open_link: Any, replies: Callable[[], Any], server: PttServer
-) -> None:
-    sig, rec = await open_link(join=True)  # request id 1 was the join
-    reply = replies()
+async def test_malformed_response_to_a_pending_request_fails_it_once(env: Any) -> None:
+    sig, rec = await env.open(join=True)  # request id 1 was the join
+    server = env.server
+    reply = env.Replies()
     sig.request(protocol.PING, {}, reply)  # id 2
     # Queued on the server before the real answer to id 2 can be.
     server.send_raw("alice", json.dumps({"id": 2, "ok": "yes", "data": {}}))
@@ -85,22 +85,29 @@ async def test_malformed_response_to_a_pending_request_fails_it_once(
     assert rec.kinds() == ["opened"]
 
 
-async def test_error_response_with_malformed_error_is_still_a_failure(
-    open_link: Any, replies: Callable[[], Any], server: PttServer
-) -> None:
-    sig, _ = await open_link(join=True)
-    reply = replies()
+async def test_bool_id_never_matches_request_1(env: Any) -> None:
+    sig, _ = await env.open()
+    reply = env.Replies()
+    sig.request(protocol.PING, {}, reply)  # id 1; true == 1 in Python
+    env.server.send_raw("alice", json.dumps({"id": True, "ok": True, "data": {"fake": 1}}))
+    [result] = await reply.wait()
+    assert "t" in result.value  # the real answer, not the forged one
+    assert sig.dropped == {"unknown_id": 1}
+
+
+async def test_error_response_with_malformed_error_is_still_a_failure(env: Any) -> None:
+    sig, _ = await env.open(join=True)
+    reply = env.Replies()
     sig.request(protocol.PING, {}, reply)  # id 2
-    server.send_raw("alice", json.dumps({"id": 2, "ok": False, "error": "boom"}))
+    env.server.send_raw("alice", json.dumps({"id": 2, "ok": False, "error": "boom"}))
     [result] = await reply.wait()
     assert result.error is not None
     assert result.error.code == "unknown"
 
 
-async def test_oversize_frame_ends_the_link_as_retryable_1009(
-    open_link: Any, server: PttServer
-) -> None:
-    sig, rec = await open_link(join=True, max_size=4096)
+async def test_oversize_frame_ends_the_link_as_retryable_1009(env: Any) -> None:
+    sig, rec = await env.open(join=True, max_size=4096)
+    server = env.server
     big = json.dumps({"notification": True, "method": "blob", "data": {"x": "a" * 8192}})
     assert server.send_raw("alice", big) == 1
     kind, error = await rec.ended()
@@ -111,12 +118,12 @@ async def test_oversize_frame_ends_the_link_as_retryable_1009(
     await rec.quiet(0.1)
     assert rec.kinds() == ["opened", "lost"]
     assert not sig.is_open
+    await env.settle(sig)
 
 
-async def test_frame_just_under_max_size_is_accepted(
-    open_link: Any, server: PttServer
-) -> None:
-    sig, rec = await open_link(join=True, max_size=4096)
+async def test_frame_of_exactly_max_size_is_accepted(env: Any) -> None:
+    sig, rec = await env.open(join=True, max_size=4096)
+    server = env.server
     payload = {"notification": True, "method": "blob", "data": {"x": ""}}
     payload["data"]["x"] = "a" * (4096 - len(json.dumps(payload)))  # type: ignore[index]
     frame = json.dumps(payload)

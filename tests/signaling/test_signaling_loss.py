@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from adapters import protocol
-from adapters.faultproxy import FaultProxy
-from adapters.server import PttServer
 from fsm.classify import DEFAULT_TABLE, Verdict
 from fsm.errors import KeepaliveTimeout, LinkError
 
@@ -28,52 +23,50 @@ async def lost_once(sig: Any, rec: Any, within: float = 3.0) -> LinkError:
     return error
 
 
-async def test_kick_is_4000_final(open_link: Any, server: PttServer) -> None:
-    sig, rec = await open_link(join=True)
-    assert await server.kick("alice") == 1
+async def test_kick_is_4000_final(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    assert await env.server.kick("alice") == 1
     error = await lost_once(sig, rec)
     assert error.close_code == protocol.CLOSE_KICKED
     assert error.close_reason == "kicked"
     assert DEFAULT_TABLE.verdict(error) is Verdict.FINAL
 
 
-async def test_channel_deleted_is_4004_final(open_link: Any, server: PttServer) -> None:
-    sig, rec = await open_link(join=True)
-    assert await server.delete_channel("ops") == 1
+async def test_channel_deleted_is_4004_final(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    assert await env.server.delete_channel("ops") == 1
     error = await lost_once(sig, rec)
     assert error.close_code == protocol.CLOSE_CHANNEL_DELETED
     assert DEFAULT_TABLE.verdict(error) is Verdict.FINAL
 
 
-async def test_server_shutdown_is_1001_retry(open_link: Any, server: PttServer) -> None:
-    sig, rec = await open_link(join=True)
-    await server.close()
+async def test_server_shutdown_is_1001_retry(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    await env.server.close()
     error = await lost_once(sig, rec)
     assert error.close_code == 1001
     assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY
 
 
-async def test_token_expiring_mid_session_is_4001_auth(open_link: Any) -> None:
-    sig, rec = await open_link(join=True, ttl=1.0)
+async def test_token_expiring_mid_session_is_4001_auth(env: Any) -> None:
+    sig, rec = await env.open(join=True, ttl=1.0)
     error = await lost_once(sig, rec, within=4.0)  # exp is rounded up to a whole second
     assert error.close_code == protocol.CLOSE_AUTH_EXPIRED
     assert DEFAULT_TABLE.is_auth_failure(error)
 
 
-async def test_tcp_reset_is_1006_retry(open_link: Any, proxy: FaultProxy) -> None:
-    sig, rec = await open_link(join=True)
-    proxy.reset_now()
+async def test_tcp_reset_is_1006_retry(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    env.proxy.reset_now()
     error = await lost_once(sig, rec)
     assert error.close_code == 1006
     assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY
 
 
-async def test_blackhole_mid_session_is_detected_by_keepalive(
-    open_link: Any, proxy: FaultProxy, until: Callable[..., Any]
-) -> None:
-    sig, rec = await open_link(join=True, ping_interval=0.5, ping_timeout=0.5, close_timeout=1.0)
+async def test_blackhole_mid_session_is_detected_by_keepalive(env: Any) -> None:
+    sig, rec = await env.open(join=True, ping_interval=0.5, ping_timeout=0.5, close_timeout=1.0)
     await sig.call(protocol.PING, {})  # the path works before the fault
-    proxy.blackhole()
+    env.proxy.blackhole()
     started = time.monotonic()
     kind, error = await rec.ended(within=4.0)
     detected = rec.times[rec.kinds().index("lost")] - started
@@ -85,33 +78,23 @@ async def test_blackhole_mid_session_is_detected_by_keepalive(
     await rec.quiet(0.2)
     assert rec.kinds() == ["opened", "lost"]
     # the dead socket was aborted, not left waiting for a closing handshake
-    proxy.pass_through()
-    await until(lambda: proxy.live == 0)
+    assert env.client_sockets() == 0
+    env.proxy.pass_through()
+    await env.until(lambda: env.proxy.live == 0)
 
 
-async def test_abnormal_end_after_a_server_close_frame_keeps_its_code(
-    open_link: Any, server: PttServer
-) -> None:
-    # A close frame sent straight after a response: the response is still delivered.
-    sig, rec = await open_link(join=True)
-    server.send_raw("alice", '{"notification": true, "method": "bye", "data": {}}')
-    assert await server.kick("alice") == 1
+async def test_frames_before_the_close_frame_are_delivered_first(env: Any) -> None:
+    sig, rec = await env.open(join=True)
+    env.server.send_raw("alice", '{"notification": true, "method": "bye", "data": {}}')
+    assert await env.server.kick("alice") == 1
     error = await lost_once(sig, rec)
     assert rec.notes("bye") == [{}]
     assert rec.kinds() == ["opened", "notification", "lost"]
     assert error.close_code == protocol.CLOSE_KICKED
 
 
-@pytest.mark.parametrize("rounds", [4])
-async def test_flapping_server_always_ends_each_attempt(
-    rounds: int,
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    proxy: FaultProxy,
-) -> None:
-    sig = make_signaling(open_timeout=1.0)
+async def test_flapping_server_always_ends_each_attempt(env: Any) -> None:
+    sig, proxy, rounds = env.signaling(open_timeout=1.0), env.proxy, 4
     outcomes = []
     for i in range(rounds * 2):
         flapping = i % 2 == 0
@@ -119,8 +102,8 @@ async def test_flapping_server_always_ends_each_attempt(
             proxy.flap()
         else:
             proxy.pass_through()
-        rec = recorder()
-        sig.open(url, token(), rec)  # a new open closes the previous link
+        rec = env.Recorder()
+        sig.open(env.url, env.token(), rec)  # a new open closes the previous link
         if flapping:
             kind, error = await rec.ended(within=2.0)
             assert kind == "failed", rec.events
@@ -136,3 +119,4 @@ async def test_flapping_server_always_ends_each_attempt(
         outcomes.append(kind)
     assert outcomes == ["failed", "lost"] * rounds
     assert proxy.connections == rounds * 2
+    await env.settle(sig)

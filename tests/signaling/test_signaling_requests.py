@@ -4,56 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+import time
 from typing import Any
 
 import pytest
 
 from adapters import protocol
-from adapters.faultproxy import FaultProxy
-from adapters.server import PttServer
 from fsm.errors import LinkError, OperationTimeout, ProtocolViolation, RequestFailed
 
 
-async def test_request_timeout_replies_once_even_if_the_answer_comes_later(
-    open_link: Any, replies: Callable[[], Any], proxy: FaultProxy
-) -> None:
-    sig, rec = await open_link(join=True, request_timeout=0.3)
-    proxy.latency(0.6)
-    reply = replies()
+async def test_request_timeout_replies_once_even_if_the_answer_comes_later(env: Any) -> None:
+    sig, rec = await env.open(join=True, request_timeout=0.3)
+    env.proxy.latency(0.6)
+    reply = env.Replies()
     sig.request(protocol.PING, {}, reply)
     [result] = await reply.wait()
     assert isinstance(result.error, OperationTimeout)
-    assert "ping" in str(result.error)
+    assert protocol.PING in str(result.error)
     # the late answer arrives, is dropped as unknown, and does not reach the reply again
-    await asyncio.wait_for(_until_dropped(sig, "unknown_id"), 2.0)
+    await env.until(lambda: sig.dropped.get("unknown_id") == 1)
     assert len(reply.results) == 1
     assert sig.is_open  # a slow answer is not a dead link
     assert rec.kinds() == ["opened"]
 
 
-async def _until_dropped(sig: Any, why: str, n: int = 1) -> None:
-    while sig.dropped.get(why, 0) < n:
-        await asyncio.sleep(0.01)
-
-
-async def test_call_timeout_raises_operation_timeout(
-    open_link: Any, proxy: FaultProxy
-) -> None:
-    sig, _ = await open_link(join=True, request_timeout=5.0)
-    proxy.blackhole()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+async def test_call_timeout_raises_operation_timeout(env: Any) -> None:
+    sig, _ = await env.open(join=True, request_timeout=5.0)
+    env.proxy.blackhole()
+    started = time.monotonic()
     with pytest.raises(OperationTimeout):
         await sig.call(protocol.PING, {}, timeout=0.2)
-    assert loop.time() - started < 1.0  # the per-call timeout, not the 5 s default
+    assert time.monotonic() - started < 1.0  # the per-call timeout, not the 5 s default
 
 
-async def test_error_response_is_request_failed_with_code(
-    open_link: Any, replies: Callable[[], Any]
-) -> None:
-    sig, rec = await open_link()
-    reply = replies()
+async def test_error_response_is_request_failed_with_code(env: Any) -> None:
+    sig, rec = await env.open()
+    reply = env.Replies()
     sig.request(protocol.PTT_START, {"tx_id": "t1"}, reply)  # not joined yet
     [result] = await reply.wait()
     assert isinstance(result.error, RequestFailed)
@@ -72,42 +58,33 @@ async def test_error_response_is_request_failed_with_code(
     assert error.close_code == protocol.CLOSE_FORBIDDEN
 
 
-async def test_pending_requests_fail_once_when_the_link_is_lost(
-    open_link: Any, replies: Callable[[], Any], proxy: FaultProxy
-) -> None:
-    sig, rec = await open_link(join=True, request_timeout=1.0)
-    proxy.blackhole()
-    pending = [replies() for _ in range(3)]
+async def test_pending_requests_fail_once_when_the_link_is_lost(env: Any) -> None:
+    sig, rec = await env.open(join=True, request_timeout=0.6)
+    env.proxy.blackhole()
+    pending = [env.Replies() for _ in range(3)]
     for reply in pending:
         sig.request(protocol.PING, {}, reply)
     calling = asyncio.ensure_future(sig.call(protocol.PING, {}))
     await asyncio.sleep(0.05)  # let the requests reach the (silent) socket
     assert all(r.results == [] for r in pending)
-    proxy.reset_now()
-    _, error = await rec.ended()
+    env.proxy.reset_now()
+    await rec.first("lost")
     for reply in pending:
         [result] = await reply.wait()
         assert isinstance(result.error, LinkError)
         assert result.error.close_code == 1006
     with pytest.raises(LinkError):
         await calling
-    await asyncio.sleep(1.2)  # past the request timeout: no second reply (no timeout reply)
-    assert all(len(r.results) == 1 for r in pending)
+    await asyncio.sleep(0.8)  # past the request timeout: no second (timeout) reply
+    assert [len(r.results) for r in pending] == [1, 1, 1]
     assert rec.kinds() == ["opened", "lost"]
 
 
-async def test_request_when_not_open_replies_link_error_asynchronously(
-    make_signaling: Callable[..., Any],
-    recorder: Callable[[], Any],
-    replies: Callable[[], Any],
-    url: str,
-    token: Callable[..., str],
-    server: PttServer,
-) -> None:
-    sig = make_signaling()
+async def test_request_when_not_open_replies_link_error_asynchronously(env: Any) -> None:
+    sig = env.signaling()
 
     async def check_not_open(stage: str) -> None:
-        reply = replies()
+        reply = env.Replies()
         sig.request(protocol.PING, {}, reply)
         assert reply.results == [], f"{stage}: replied synchronously"
         [result] = await reply.wait()
@@ -116,28 +93,30 @@ async def test_request_when_not_open_replies_link_error_asynchronously(
             await sig.call(protocol.PING, {})
 
     await check_not_open("never opened")
-    rec = recorder()
-    sig.open(url, token(), rec)
+    rec = env.Recorder()
+    sig.open(env.url, env.token(), rec)
     await check_not_open("opening")
     await rec.first("opened")
     assert (await sig.call(protocol.PING, {}))["t"] > 0
-    await server.kick("alice")
+    await env.server.kick("alice")
     await rec.first("lost")
     await check_not_open("lost")
     sig.close()
     await check_not_open("closed")
-    assert server.stats.methods("alice") == [protocol.PING]
+    assert env.server.stats.methods("alice") == [protocol.PING]
 
 
+@pytest.mark.parametrize("bad", [{"x": object()}, {"x": math.nan}, {"x": math.inf}])
 async def test_unserialisable_data_replies_protocol_violation_asynchronously(
-    open_link: Any, replies: Callable[[], Any], server: PttServer
+    bad: dict[str, Any], env: Any
 ) -> None:
-    sig, _ = await open_link()
-    for bad in ({"x": object()}, {"x": math.nan}):
-        reply = replies()
-        sig.request(protocol.MESSAGE, bad, reply)
-        assert reply.results == []
-        [result] = await reply.wait()
-        assert isinstance(result.error, ProtocolViolation), bad
+    sig, _ = await env.open()
+    reply = env.Replies()
+    sig.request(protocol.MESSAGE, bad, reply)
+    assert reply.results == []
+    [result] = await reply.wait()
+    assert isinstance(result.error, ProtocolViolation)
+    with pytest.raises(ProtocolViolation):
+        await sig.call(protocol.MESSAGE, bad)
     assert (await sig.call(protocol.PING, {}))["t"] > 0
-    assert server.stats.methods("alice") == [protocol.PING]  # nothing invalid went out
+    assert env.server.stats.methods("alice") == [protocol.PING]  # nothing invalid went out
