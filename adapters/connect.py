@@ -155,4 +155,3 @@ async def _keep_talking(manager: ConnectionManager, printer: _Printer) -> None:
             manager.ptt.release()
             manager.ptt.press()
         await asyncio.sleep(1.0)
-

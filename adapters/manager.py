@@ -146,7 +146,9 @@ class ConnectionManager:
         self._audio_options = audio_options or AudioOptions()
         self._signaling_options = signaling_options or SignalingOptions(channel=channel)
         self._liveness_timeout = liveness_timeout
-        self._given = {"signaling": signaling, "transports": transports, "audio": audio}
+        self._signaling = signaling
+        self._transports = transports
+        self._audio = audio
         self._clock = clock
         self._tokens = tokens
         self._log_transitions = log_transitions
@@ -220,7 +222,7 @@ class ConnectionManager:
         if self._machine is None:
             self._pending_listeners.append(listener)
         else:
-            self._machine.add_listener(listener)
+            self._machine.add_listener(listener)  # type: ignore[no-untyped-call]
 
     async def events(self, maxsize: int = 1000) -> AsyncIterator[PttEvent]:
         """Typed events from now on, in order, until the iterator is closed."""
@@ -291,9 +293,9 @@ class ConnectionManager:
         return self._machine
 
     def _build_ports(self) -> Ports:
-        signaling = self._given["signaling"] or WebSocketSignaling(self._signaling_options)
-        audio = self._given["audio"]
-        transports = self._given["transports"]
+        signaling = self._signaling or WebSocketSignaling(self._signaling_options)
+        audio = self._audio
+        transports = self._transports
         if self._media and audio is None:
             from .audio import SoundDeviceAudio
 
@@ -315,7 +317,7 @@ class ConnectionManager:
         if tokens is None and self._token_provider is not None:
             tokens = ProviderTokens(self._token_provider)
         return Ports(
-            signaling=signaling,  # type: ignore[arg-type]
+            signaling=signaling,
             clock=self._clock or LoopClock(),
             transports=transports if self._media else None,
             audio=audio if self._media else None,

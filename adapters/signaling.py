@@ -80,7 +80,7 @@ class WebSocketSignaling:
         link = self._link
         if link is None or not link.is_open:
             error = LinkError("signaling link is not open")
-            asyncio.get_running_loop().call_soon(reply, Result(error=error))
+            asyncio.get_running_loop().call_soon(_answer, reply, Result(error=error))
             return
         link.request(method, data, reply, self.options.request_timeout)
 
@@ -261,7 +261,7 @@ class _Link:
             )
         except (TypeError, ValueError) as exc:
             error = ProtocolViolation(f"{method} data is not JSON: {exc}")
-            asyncio.get_running_loop().call_soon(reply, Result(error=error))
+            asyncio.get_running_loop().call_soon(_answer, reply, Result(error=error))
             return
         loop = asyncio.get_running_loop()
         timer = loop.call_later(timeout, self._expire, request_id)
