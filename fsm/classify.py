@@ -23,7 +23,6 @@ from .errors import (
     UsageError,
 )
 
-
 K = TypeVar("K")
 
 

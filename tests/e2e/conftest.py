@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -125,6 +126,29 @@ async def steady(value: Callable[[], Any], seconds: float) -> Any:
     return before
 
 
+def client_sockets(port: int) -> int:
+    """Open sockets of this process connected to ``127.0.0.1:port`` (a client's side).
+
+    Read from ``/proc``: a closed socket has no file descriptor even while the kernel
+    finishes its TCP states, so this counts leaks and nothing else.
+    """
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            remote_port = int(fields[2].split(":")[1], 16)
+            if remote_port == port and fields[9] in inodes:
+                count += 1
+    return count
+
+
 class World:
     """One test's world: the server, the proxy in front of it, the clients to close."""
 
@@ -173,6 +197,10 @@ class World:
         port = old.port
         await old.close()
         return await self.start_server(port=port, **options)
+
+    def client_sockets(self) -> int:
+        """This process's sockets connected to the proxy: the clients' ends."""
+        return client_sockets(self.proxy.port)
 
     @property
     def url(self) -> str:

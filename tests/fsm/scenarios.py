@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fsm import (
-    Outgoing,
     ConnectRefused,
     ConnectTimeout,
     KeepaliveTimeout,
     LinkError,
     OperationTimeout,
+    Outgoing,
     RequestFailed,
     TransportError,
 )

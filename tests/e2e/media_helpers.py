@@ -1,0 +1,109 @@
+"""Client A of the network-namespace scenario in ``test_e2e_media.py``, as its own process.
+
+A network namespace holds processes, not coroutines: to cut *only* A's UDP the test runs
+this script under ``ip netns exec`` and drives it over pipes. It is a real
+``ConnectionManager`` (WebSocket signaling, aiortc transports, ``tone:HZ`` microphone, no
+speaker) with the test's short timings.
+
+Run: ``python media_helpers.py URL CHANNEL SOURCE LIVENESS`` with the token in
+``PTT_TOKEN``. Commands on stdin, one per line: ``press``, ``release``, ``status``,
+``quit``. Reports on stdout, one JSON object per line, each with ``t`` (``time.monotonic()``,
+the same clock as the test process) and ``type``: the typed events of the machine
+(``StateChanged``, ``Reconnecting``, ``Reconnected``, ``ChannelChanged``...), ``status``
+(state, floor, ids of the peer connections) and finally ``bye`` (what was left running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+import structlog
+
+from adapters.manager import ConnectionManager
+from adapters.signaling import SignalingOptions
+from fsm import FixedSchedule
+from fsm.events import PttEvent
+from fsm.observe import Listener
+
+SCHEDULE = (0.1, 0.2, 0.4)
+SIGNALING: dict[str, Any] = {
+    "ping_interval": 0.5,
+    "ping_timeout": 0.5,
+    "open_timeout": 2.0,
+    "request_timeout": 2.0,
+    "close_timeout": 0.3,
+}
+
+
+def report(kind: str, **data: Any) -> None:
+    line = json.dumps({"t": time.monotonic(), "type": kind, **data}, default=str)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+class Reporter(Listener):
+    def on_event(self, event: PttEvent) -> None:
+        report(type(event).__name__, **dataclasses.asdict(event))
+
+
+def status(manager: ConnectionManager) -> dict[str, Any]:
+    transports = manager.machine.ports.transports
+    pcs = transports.peer_connections() if transports is not None else ()  # type: ignore[attr-defined]
+    return {
+        "state": manager.state,
+        "detail": manager.detail,
+        "transmitting": manager.transmitting,
+        "pcs": [id(pc) for pc in pcs],
+        "pc_states": [pc.connectionState for pc in pcs],
+    }
+
+
+async def main(url: str, channel: str, source: str, liveness: float) -> None:
+    from adapters.audio import SoundDeviceAudio
+
+    manager = ConnectionManager(
+        url,
+        channel=channel,
+        token=os.environ["PTT_TOKEN"],
+        audio=SoundDeviceAudio(source, output=False),
+        backoff=FixedSchedule(SCHEDULE),
+        liveness_timeout=liveness,
+        signaling_options=SignalingOptions(channel=channel, **SIGNALING),
+        log_transitions=False,
+    )
+    manager.add_listener(Reporter())
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await manager.connect()
+    report("hello", pid=os.getpid())
+    seen: list[Any] = []
+    while line := (await reader.readline()).decode().strip():
+        transports = manager.machine.ports.transports
+        if transports is not None:
+            seen.extend(pc for pc in transports.peer_connections() if pc not in seen)  # type: ignore[attr-defined]
+        if line == "press":
+            manager.ptt.press()
+        elif line == "release":
+            manager.ptt.release()
+        elif line == "status":
+            report("status", **status(manager))
+        elif line == "quit":
+            break
+    await manager.disconnect()
+    await asyncio.sleep(0.3)  # let aiortc's closing callbacks run out
+    left = [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    report("bye", tasks=left, open_pcs=[id(pc) for pc in seen if pc.connectionState != "closed"])
+
+
+if __name__ == "__main__":
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    url_arg, channel_arg, source_arg, liveness_arg = sys.argv[1:5]
+    asyncio.run(main(url_arg, channel_arg, source_arg, float(liveness_arg)))
