@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from statemachine import State
 
 from .chart import LifecycleChart
@@ -50,6 +51,8 @@ from .outbox import PTT_START, PTT_STOP, Outbox, Outgoing
 from .ports import Ports, Reply, Result, Timer, Tone
 from .settings import Settings
 from .steps import DEGRADABLE, MEDIA_REBUILD, RETRIED_ONCE, Step, session_plan
+
+log = structlog.get_logger("ptt.machine")
 
 #: Close code we send when the user disconnects.
 CLOSE_NORMAL = 1000
@@ -216,7 +219,10 @@ class ConnectionMachine(LifecycleChart):
 
     def _post_if_current(self, kind: str, generation: int, event: str, /, **data: Any) -> None:
         if self._generations[kind] != generation:
-            return  # a report from a superseded operation: the machine has moved on
+            # A report from a superseded operation (a late close, the answer to a cancelled
+            # request): the machine has moved on. Worth a debug line, never an error.
+            log.debug("ptt.late_event", trigger=event, operation=kind, state=self.state)
+            return
         self.send(event, **data)
 
     def _reply_to(self, kind: str, ok: str, failed: str, /, **extra: Any) -> Reply:
@@ -362,6 +368,9 @@ class ConnectionMachine(LifecycleChart):
 
     def on_link_lost(self, error: PttError | None = None) -> None:
         self._link_state = "closed"
+        self._note_error(error)
+
+    def on_deadline_passed(self, error: PttError | None = None) -> None:
         self._note_error(error)
 
     def on_enter_authenticating(self) -> None:
