@@ -16,7 +16,7 @@ way with ``--output-device NAME_OR_INDEX`` (default: the system's default output
 ``>`` and ``<`` mark the default output and input. A name matching several devices is an
 error that lists them: use a longer substring or the index. Without a microphone, use
 ``--source tone:440`` (a sine; ``tone:440:-20dB`` sets its peak level) or
-``--source clip.wav`` (any WAV, played in a loop); ``--record heard.wav`` writes
+``--source clip.wav`` (any WAV, played in a loop); ``--sink heard.wav`` writes
 everything heard, feedback tones included, to a WAV file that stays valid while written.
 On Linux PortAudio needs ``apt-get install libportaudio2``; devices plugged in (or a
 JACK server started) after the process began are not seen until it restarts.
