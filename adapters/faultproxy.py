@@ -133,7 +133,13 @@ class _Pipe:
         elif item is _Signal.CLOSE:
             transport.close()
         elif transport.can_write_eof():
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except OSError:
+                # The peer reset while this EOF waited in the latency queue: the socket is
+                # gone, so drop it now instead of leaving the connection counted as live.
+                transport.abort()
+                return
             self._dst.eof_out = True
             self._dst.close_if_finished()
 

@@ -131,7 +131,7 @@ class DeviceError(PttError):
 
     guidance = (
         "check that a microphone is connected and that this process may open it "
-        "(list devices with `python -m sounddevice`, pick one with --input-device)"
+        "(list devices with `python -m sounddevice`, pick one with --source device:NAME)"
     )
 
 

@@ -7,6 +7,7 @@ delays, and what the server saw.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ from fsm.events import ChannelChanged, ErrorRaised, Reconnected, StateChanged
 pytestmark = pytest.mark.e2e
 
 USER = "alice"
+RESET = "signaling link dropped without a close frame"  # how a TCP reset reads
 
 
 def now() -> float:
@@ -73,7 +75,7 @@ async def test_reset_rejoins_and_releases_queued_messages_once_in_order(
     assert trace.states(mark) == ["reconnecting", "connected"]
     assert trace.details(mark) == ["backing_off", "redialing", "restoring", "ready"]
     [retry] = trace.retries(mark)
-    assert (retry.attempt, retry.delay) == (1, 0.3)
+    assert (retry.attempt, retry.delay, retry.cause) == (1, 0.3, RESET)
     [back] = reconnected(trace, mark)
     assert back.attempts == 1
     assert back.resumed is resumed
@@ -316,10 +318,10 @@ async def test_refused_connects_follow_the_schedule(started: Any) -> None:
     await trace.reach("connected", since=mark)
 
     assert third.delay == 0.4
-    assert isinstance(manager.machine.last_error, ConnectRefused) or manager.state == "connected"
+    assert isinstance(manager.machine.last_error, ConnectRefused)
     assert [(r.attempt, r.delay) for r in trace.retries(mark)] == [(1, 0.1), (2, 0.2), (3, 0.4)]
     causes = [r.cause for r in trace.retries(mark)]
-    assert causes[1:] == ["connection refused", "connection refused"]
+    assert causes == [RESET, "connection refused", "connection refused"]
     redials = [c.at for c in trace.changes(mark) if c.detail == "redialing"]
     waits = [c.at for c in trace.changes(mark) if c.detail == "backing_off"]
     assert len(redials) == 3
@@ -376,7 +378,9 @@ async def test_flapping_keeps_counting_and_resets_only_after_stable_after(starte
 
 
 # --- 7. disconnect while reconnecting -----------------------------------------------------
-async def stop_cleanly(world: Any, manager: Any, trace: Any, before: set[Any]) -> None:
+async def stop_cleanly(
+    world: Any, manager: Any, trace: Any, before: set[Any], longest: float = 0.4
+) -> None:
     """``disconnect()`` ends the connection at once and for good, leaving nothing behind."""
     mark = len(trace.events)
     started = now()
@@ -392,7 +396,7 @@ async def stop_cleanly(world: Any, manager: Any, trace: Any, before: set[Any]) -
         # (it resets what it kept), and a leaked attempt would now get through.
         world.proxy.pass_through()
     # Longer than the schedule's longest wait: no further connect, no handshake.
-    window = max(world.SCHEDULE) + 0.6
+    window = longest + 0.5
     await world.steady(lambda: (world.handshakes(), world.proxy.connections), window)
     assert trace.states(mark) == ["disconnected"]
     await world.eventually(lambda: world.proxy.live == 0)
@@ -412,7 +416,7 @@ async def test_disconnect_while_backing_off(started: Any) -> None:
     mark = len(trace.events)
     world.proxy.reset_now()
     await trace.reach("reconnecting", "backing_off", since=mark)
-    await stop_cleanly(world, manager, trace, before)
+    await stop_cleanly(world, manager, trace, before, longest=0.6)
     assert trace.changes(mark)[-1].previous == "reconnecting"
     assert trace.details(mark) == ["backing_off", "disconnected"]
     assert world.server.stats.handshakes == {"ok": 1}
@@ -450,8 +454,26 @@ async def test_disconnect_while_restoring_over_a_slow_path(started: Any) -> None
 
 
 # --- 8. the outbound queue during an outage -----------------------------------------------
-async def test_outage_queue_keeps_the_newest_100_messages(started: Any) -> None:
-    world = started
+RATE_LIMIT_BUG = (
+    "BUG: the restore flushes the whole outbox at once; the reference server's default "
+    "rate limit (50 requests/s, burst 50) answers about half of 100 queued messages "
+    "'rate_limited', and the client drops those silently (no resend, not counted)"
+)
+
+
+@pytest.mark.parametrize(
+    "max_rps",
+    [
+        pytest.param(
+            50,
+            id="server-default-rate",
+            marks=pytest.mark.xfail(strict=True, reason=RATE_LIMIT_BUG),
+        ),
+        pytest.param(1000, id="rate-limit-out-of-the-way"),
+    ],
+)
+async def test_outage_queue_keeps_the_newest_100_messages(world: Any, max_rps: float) -> None:
+    await world.start(max_rps=max_rps)
     manager, trace = await world.connected()
     mark = len(trace.events)
     world.proxy.reset_now()
@@ -462,7 +484,8 @@ async def test_outage_queue_keeps_the_newest_100_messages(started: Any) -> None:
     assert manager.metrics.dropped == {"overflow": 50}
     world.proxy.pass_through()
     await trace.reach("connected", since=mark)
-    await world.eventually(lambda: len(world.server.stats.delivered[USER]) >= 100)
+    with contextlib.suppress(TimeoutError):  # the assertions below say what is missing
+        await world.eventually(lambda: len(world.server.stats.delivered[USER]) >= 100, 3.0)
     await world.steady(lambda: len(world.server.stats.messages(USER)), 0.3)
 
     assert numbers(world.server) == list(range(50, 150))
@@ -528,7 +551,9 @@ WITNESS = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_
         pytest.param("{not json", "invalid_json", id="invalid-json"),
         pytest.param("[1, 2, 3]", "not_an_object", id="json-array"),
         pytest.param(b"\x00\x01binary", "binary_frame", id="binary"),
-        pytest.param(json.dumps({"id": 9999, "ok": True, "data": {}}), "unknown_id", id="unknown-id"),
+        pytest.param(
+            json.dumps({"id": 9999, "ok": True, "data": {}}), "unknown_id", id="unknown-id"
+        ),
         pytest.param(
             json.dumps({"notification": True, "method": protocol.PEER_JOINED, "data": [1]}),
             "bad_notification",

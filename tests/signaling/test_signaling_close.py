@@ -37,11 +37,7 @@ async def test_close_during_a_slow_handshake_never_reports_opened(env: Any) -> N
     sig.open(env.url, env.token(), rec)
     await env.until(lambda: env.server.stats.handshakes["ok"] == 1)  # the 101 is in flight
     sig.close()
-    # proxy_live=False: FaultProxy bug (reported, not ours to fix): in latency mode its
-    # delayed write_eof() to a client socket that was reset meanwhile raises ENOTCONN in a
-    # timer callback and that connection is never released, so .live stays 1. The client's
-    # own sockets are still checked (none open) by settle().
-    await env.settle(sig, proxy_live=False)
+    await env.settle(sig)
     await rec.quiet(0.3)  # past the moment the 101 would have reached the client
     assert rec.events == []
     await env.until(lambda: env.server.links() == 0)
@@ -65,7 +61,7 @@ async def test_close_during_a_request_replies_once_and_reports_nothing(env: Any)
     await asyncio.sleep(0.05)  # both requests are on the wire, the answers are not back
     sig.close()
     assert reply.results == []  # nothing synchronously from close() either
-    await env.settle(sig, proxy_live=False)  # latency mode: see the FaultProxy note above
+    await env.settle(sig)
     [result] = await reply.wait()
     assert result.ok or isinstance(result.error, LinkError)
     with contextlib.suppress(LinkError):
