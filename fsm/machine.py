@@ -175,6 +175,7 @@ class ConnectionMachine(LifecycleChart):
         self._step_retries: dict[Step, int] = {}
         self._capabilities: Mapping[str, Any] = {}
         self._media_dead = False
+        self._signal_only = False  # this plan skips the media rebuild (decided at join)
         self._audio_started = False
         self._outage_started: float | None = None
         self._gave_up = False
@@ -420,6 +421,7 @@ class ConnectionMachine(LifecycleChart):
         self._step_retries = {}
         self.degraded_reason = None
         self.resumed = False
+        self._signal_only = False
         self._run_step()
 
     def next_step(self, value: Any = None) -> None:
@@ -470,8 +472,7 @@ class ConnectionMachine(LifecycleChart):
         )
         reply = self._reply_to("step", "step_succeeded", "step_failed")
         signaling, transports, audio = self.ports.signaling, self.ports.transports, self.ports.audio
-        signal_only = self.resumed and transports is not None and transports.is_alive()
-        signal_only = signal_only and not self._media_dead
+        signal_only = self.resumed and transports is not None and transports.is_alive() and not self._media_dead
         if step is Step.JOIN:
             data: dict[str, Any] = {"channel": self.channel.name}
             if self.channel.session_id:
@@ -528,6 +529,11 @@ class ConnectionMachine(LifecycleChart):
         channel = self.channel
         session_id = value.get("session_id")
         self.resumed = bool(value.get("resumed")) and session_id == channel.session_id
+        # Decided once per plan, from what survived the outage: a rebuild must run to its
+        # end, although the transports it creates are alive again when ``produce`` runs.
+        transports = self.ports.transports
+        alive = transports is not None and transports.is_alive() and not self._media_dead
+        self._signal_only = self.resumed and alive
         channel.session_id = session_id if isinstance(session_id, str) else None
         peer = value.get("peer_id")
         channel.peer_id = peer if isinstance(peer, str) else None
@@ -780,6 +786,9 @@ class ConnectionMachine(LifecycleChart):
     # --- reconnecting ---------------------------------------------------------------------
     def on_enter_backing_off(self, error: PttError | None = None) -> None:
         self._close_link()
+        # media_failed and deadline_passed have no handler that notes their error: without
+        # this the retry would be announced with the previous (or no) reason.
+        self._note_error(error)
         self.attempt += 1
         retry_after = getattr(error, "retry_after", None) if error is not None else None
         self.next_delay = self.settings.backoff.delay(self.attempt, retry_after)

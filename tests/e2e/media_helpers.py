@@ -42,7 +42,7 @@ SIGNALING: dict[str, Any] = {
 }
 
 
-def report(kind: str, **data: Any) -> None:
+def report(kind: str, /, **data: Any) -> None:
     line = json.dumps({"t": time.monotonic(), "type": kind, **data}, default=str)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -104,6 +104,10 @@ async def main(url: str, channel: str, source: str, liveness: float) -> None:
 
 
 if __name__ == "__main__":
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # stdout carries the reports: logs go to stderr (the test keeps it in a file).
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     url_arg, channel_arg, source_arg, liveness_arg = sys.argv[1:5]
     asyncio.run(main(url_arg, channel_arg, source_arg, float(liveness_arg)))

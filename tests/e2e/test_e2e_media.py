@@ -548,7 +548,8 @@ class Remote:
     async def _read(self) -> None:
         assert self.proc.stdout is not None
         while line := await self.proc.stdout.readline():
-            self.events.append(json.loads(line))
+            with contextlib.suppress(ValueError):  # anything but a report is not for us
+                self.events.append(json.loads(line))
 
     def mark(self) -> int:
         return len(self.events)
@@ -692,9 +693,11 @@ async def test_cut_signaling_and_media_while_talking_restores_the_sound(
         assert bye["open_pcs"] == []
         await rig.finish()
     finally:
-        if remote is not None:
-            await remote.kill()
-        await ns.down()
+        try:
+            if remote is not None:
+                await remote.kill()
+        finally:
+            await ns.down()
 
 
 # === 3. B (listening) loses its link ===================================================

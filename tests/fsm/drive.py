@@ -57,7 +57,10 @@ def make(
     tokens: bool = True,
     backoff: BackoffPolicy | None = None,
     stable_after: float = 10.0,
+    listeners: tuple[object, ...] | None = None,
 ) -> Rig:
+    """A machine on fakes; ``listeners`` replaces the default recorder and counter (each
+    listener costs construction time, which the path search pays thousands of times)."""
     fakes = Fakes.create()
     recorder = Recorder()
     settings = Settings(
@@ -69,7 +72,8 @@ def make(
     )
     counter = TransitionCounter()
     ports = fakes.ports(media=media, tokens=tokens)
-    machine = ConnectionMachine(settings, ports, listeners=[recorder, counter])
+    chosen = [recorder, counter] if listeners is None else list(listeners)
+    machine = ConnectionMachine(settings, ports, listeners=chosen)
     return Rig(machine, fakes, recorder, counter)
 
 
