@@ -472,7 +472,7 @@ class ConnectionMachine(LifecycleChart):
         )
         reply = self._reply_to("step", "step_succeeded", "step_failed")
         signaling, transports, audio = self.ports.signaling, self.ports.transports, self.ports.audio
-        signal_only = self.resumed and transports is not None and transports.is_alive() and not self._media_dead
+        signal_only = self._signal_only
         if step is Step.JOIN:
             data: dict[str, Any] = {"channel": self.channel.name}
             if self.channel.session_id:
