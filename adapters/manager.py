@@ -22,7 +22,7 @@ from fsm import ConnectionMachine, IllegalTransition, Settings, StateChanged
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.errors import ConfigError
 from fsm.events import PttEvent
-from fsm.observe import Listener, LogListener
+from fsm.observe import Listener, LogListener, guarded
 from fsm.ports import Audio, Clock, Ports, Signaling, TokenSource, Transports
 
 from .clock import LoopClock
@@ -218,7 +218,11 @@ class ConnectionManager:
         return self._machine.detail if self._machine is not None else "idle"
 
     def add_listener(self, listener: Any) -> None:
-        """Register a python-statemachine listener (e.g. a :class:`fsm.observe.Listener`)."""
+        """Register a python-statemachine listener (e.g. a :class:`fsm.observe.Listener`).
+
+        An exception in your listener is logged (``ptt.listener_failed``) and never breaks
+        the connection."""
+        listener = guarded(listener)
         if self._machine is None:
             self._pending_listeners.append(listener)
         else:

@@ -195,6 +195,7 @@ class LifecycleChart(StateChart[Any]):
         | connecting.establishing.to(None, on="remove_producer")
         | reconnecting.restoring.to(None, on="remove_producer"),
     )
+    outbox_due = Event(connected.to(None, on="flush_more"))
     message_unconfirmed = Event(
         connected.to(None, on="resend_message")
         | connecting.to(None, on="requeue_message")

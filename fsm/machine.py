@@ -36,6 +36,7 @@ from .errors import (
     LinkError,
     OperationTimeout,
     PttError,
+    RequestFailed,
     TransportError,
 )
 from .events import (
@@ -568,9 +569,11 @@ class ConnectionMachine(LifecycleChart):
             self._emit(Reconnected(self.attempt, downtime, self.resumed, self.degraded_reason))
         self._outage_started = None
         self.talk.held_since_before_outage = False
+        self._schedule_flush()  # what the restore's first batch did not release
 
     def on_exit_connected(self) -> None:
         self._disarm("stable")
+        self._disarm("flush")
 
     def reset_attempts(self) -> None:
         self.attempt = 0
@@ -699,7 +702,11 @@ class ConnectionMachine(LifecycleChart):
         return Outgoing(method, body, self.ports.clock.now())
 
     def transmit_message(self, method: str = "message", data: Any = None) -> None:
-        self._send_message(self._new_message(method, data))
+        item = self._new_message(method, data)
+        if len(self.outbox):
+            self.outbox.put(item)  # behind what is still being released: order is kept
+        else:
+            self._send_message(item)
 
     def queue_message(self, method: str = "message", data: Any = None) -> None:
         self.outbox.put(self._new_message(method, data))
@@ -709,8 +716,11 @@ class ConnectionMachine(LifecycleChart):
         again (the server drops the duplicate by ``msg_id`` if the first copy arrived)."""
 
         def reply(result: Result) -> None:
-            if isinstance(result.error, (LinkError, OperationTimeout)):
+            error = result.error
+            if isinstance(error, (LinkError, OperationTimeout)):
                 self.send("message_unconfirmed", item=item)
+            elif isinstance(error, RequestFailed) and error.code == "rate_limited":
+                self.send("message_unconfirmed", item=item, throttled=True)
 
         self.ports.signaling.request(item.method, item.data, reply)
 
@@ -718,14 +728,30 @@ class ConnectionMachine(LifecycleChart):
         if isinstance(item, Outgoing):
             self.outbox.put(item)
 
-    def resend_message(self, item: Any = None) -> None:
+    def resend_message(self, item: Any = None, throttled: bool = False) -> None:
         # Still connected (a slow answer, or the loss is not reported yet): try again now;
         # if the link is gone this fails fast and lands in the outbox after link_lost.
-        if isinstance(item, Outgoing):
+        # The server said "too fast": queue it and release it with the next batch.
+        if not isinstance(item, Outgoing):
+            return
+        if throttled:
+            self.outbox.put(item)
+            self._schedule_flush()
+        else:
             self._send_message(item)
 
+    def _schedule_flush(self) -> None:
+        if len(self.outbox) and "flush" not in self._timers:
+            self._arm("flush", self.settings.flush_interval, "outbox_due")
+
+    def flush_more(self) -> None:
+        self._flush_outbox()
+        self._schedule_flush()
+
     def _flush_outbox(self) -> None:
-        for item in self.outbox.drain(self.ports.clock.now()):
+        """Release one batch; the rest follows every ``flush_interval`` while connected."""
+        batch = self.outbox.drain(self.ports.clock.now(), limit=self.settings.flush_batch)
+        for item in batch:
             if item.method == PTT_START and self.talk.held and item.tx_id == self.talk.tx_id:
                 self.talk.floor = "requested"
                 reply = self._floor_reply(item.tx_id)

@@ -9,6 +9,7 @@ sees the token (event arguments are not logged).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import structlog
@@ -65,6 +66,35 @@ class LogListener:
                 continue  # ptt.transition above already says it
             name = "ptt." + _snake(type(typed).__name__)
             self.log.info(name, **_flat(typed))
+
+
+def guarded(listener: Any) -> Any:
+    """A copy of ``listener`` whose callbacks log and swallow their own exceptions.
+
+    The engine turns an exception in any callback into ``error.execution`` (the machine goes
+    to ``error``): right for the library's own actions, wrong for an application's display
+    code. ``ConnectionManager.add_listener`` wraps user listeners with this.
+    """
+    shell = type("Guarded" + type(listener).__name__, (), {})()
+    for name in dir(listener):
+        attr = getattr(listener, name, None)
+        if not name.startswith("_") and callable(attr):
+            setattr(shell, name, _guard(attr, name))
+    return shell
+
+
+def _guard(func: Any, name: str) -> Any:
+    @functools.wraps(func)  # keeps the signature: the engine injects arguments by name
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:  # an application bug must not end the connection
+            structlog.get_logger("ptt").error(
+                "ptt.listener_failed", callback=name, error=f"{type(exc).__name__}: {exc}"
+            )
+            return None
+
+    return call
 
 
 def _snake(name: str) -> str:

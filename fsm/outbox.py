@@ -49,6 +49,8 @@ class Outbox:
         self._items: deque[Outgoing] = deque()
         #: Messages dropped, by cause: ``overflow``, ``stale``, ``orphan_stop``, ``discarded``.
         self.dropped: Counter[str] = Counter()
+        # Starts released so far (a stop may follow in a later batch); bounded by discard().
+        self._released_starts: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -59,12 +61,14 @@ class Outbox:
             self.dropped["overflow"] += 1
         self._items.append(item)
 
-    def drain(self, now: float) -> list[Outgoing]:
-        """Empty the queue and return what may still be sent, in order."""
-        items, self._items = list(self._items), deque()
-        started: set[str] = set()
+    def drain(self, now: float, limit: int | None = None) -> list[Outgoing]:
+        """Take up to ``limit`` sendable messages (all by default), in order.
+
+        Stale PTT entries and orphan stops met on the way are dropped and counted."""
         out: list[Outgoing] = []
-        for item in items:
+        started = self._released_starts
+        while self._items and (limit is None or len(out) < limit):
+            item = self._items.popleft()
             if item.is_ptt and now - item.queued_at > self.ptt_stale_after:
                 self.dropped["stale"] += 1
                 continue
@@ -80,6 +84,7 @@ class Outbox:
         """Drop everything (the user disconnected); returns how many were dropped."""
         count = len(self._items)
         self._items.clear()
+        self._released_starts.clear()
         self.dropped["discarded"] += count
         return count
 

@@ -33,6 +33,10 @@ class Settings:
     auth_timeout: float = 10.0
     outbox_capacity: int = 100
     ptt_stale_after: float = 2.0
+    #: The outbox is released in batches (``flush_batch`` messages every ``flush_interval``
+    #: seconds) so a full queue does not trip the server's rate limit after an outage.
+    flush_batch: int = 20
+    flush_interval: float = 0.5
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -48,3 +52,5 @@ class Settings:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
         if self.outbox_capacity < 1 or self.ptt_stale_after < 0:
             raise ConfigError("outbox_capacity must be >= 1 and ptt_stale_after >= 0")
+        if self.flush_batch < 1 or not self.flush_interval > 0:
+            raise ConfigError("flush_batch must be >= 1 and flush_interval > 0")

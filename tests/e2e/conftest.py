@@ -97,7 +97,7 @@ class Trace(Recorder):
             await self.until(lambda: found() is not None, within)
         except TimeoutError:
             seen = [(c.state, c.detail, c.event) for c in self.changes(since)]
-            raise AssertionError(f"never reached {state}/{detail}; saw {seen}") from None
+            raise AssertionError(f"never reached {state}/{detail}; last: {seen[-12:]}") from None
         change = found()
         assert change is not None
         return change
@@ -149,12 +149,33 @@ def client_sockets(port: int) -> int:
     return count
 
 
+def client_tasks() -> list[asyncio.Task[Any]]:
+    """Running tasks of the signaling adapter, its token provider or its websockets client."""
+    from websockets.asyncio.client import ClientConnection
+
+    from adapters import signaling, tokens
+
+    mine = {signaling.__file__, tokens.__file__}
+    found = []
+    for task in asyncio.all_tasks():
+        if task.done():
+            continue
+        coro = task.get_coro()
+        code = getattr(coro, "cr_code", None)
+        frame = getattr(coro, "cr_frame", None)
+        owner = frame.f_locals.get("self") if frame is not None else None
+        if (code is not None and code.co_filename in mine) or isinstance(owner, ClientConnection):
+            found.append(task)
+    return found
+
+
 class World:
     """One test's world: the server, the proxy in front of it, the clients to close."""
 
     Trace = Trace
     eventually = staticmethod(eventually)
     steady = staticmethod(steady)
+    client_tasks = staticmethod(client_tasks)
     QUICK = QUICK
     SCHEDULE = SCHEDULE
     SECRET = SECRET

@@ -55,7 +55,7 @@ class Reporter(Listener):
 
 def status(manager: ConnectionManager) -> dict[str, Any]:
     transports = manager.machine.ports.transports
-    pcs = transports.peer_connections() if transports is not None else ()  # type: ignore[attr-defined]
+    pcs = transports.peer_connections() if transports is not None else ()
     return {
         "state": manager.state,
         "detail": manager.detail,
@@ -63,6 +63,10 @@ def status(manager: ConnectionManager) -> dict[str, Any]:
         "pcs": [id(pc) for pc in pcs],
         "pc_states": [pc.connectionState for pc in pcs],
     }
+
+
+def _other_tasks() -> list[str]:
+    return [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
 
 async def main(url: str, channel: str, source: str, liveness: float) -> None:
@@ -88,7 +92,7 @@ async def main(url: str, channel: str, source: str, liveness: float) -> None:
     while line := (await reader.readline()).decode().strip():
         transports = manager.machine.ports.transports
         if transports is not None:
-            seen.extend(pc for pc in transports.peer_connections() if pc not in seen)  # type: ignore[attr-defined]
+            seen.extend(pc for pc in transports.peer_connections() if pc not in seen)
         if line == "press":
             manager.ptt.press()
         elif line == "release":
@@ -98,8 +102,9 @@ async def main(url: str, channel: str, source: str, liveness: float) -> None:
         elif line == "quit":
             break
     await manager.disconnect()
-    await asyncio.sleep(0.3)  # let aiortc's closing callbacks run out
-    left = [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    deadline = loop.time() + 3.0  # aiortc's closing callbacks may need a few loop turns
+    while (left := _other_tasks()) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
     report("bye", tasks=left, open_pcs=[id(pc) for pc in seen if pc.connectionState != "closed"])
 
 

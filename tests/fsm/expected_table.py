@@ -388,4 +388,6 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, list[str]]] = {
         [],
     ),
     ("reconnecting.restoring", "message_unconfirmed", "-"): ("reconnecting.restoring", []),
+    ("connected.ready", "outbox_due", "-"): ("connected.ready", []),
+    ("connected.degraded", "outbox_due", "-"): ("connected.degraded", []),
 }

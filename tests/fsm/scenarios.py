@@ -62,6 +62,7 @@ SCENARIOS: dict[str, dict[str, dict[str, Any]]] = {
     "channel_updated": {"-": {"kind": "speakerChanged", "data": {"peer_id": "bob"}}},
     "producer_added": {"-": {"data": {"producer_id": "prod-carol", "peer_id": "carol"}}},
     "producer_closed": {"-": {"data": {"producer_id": "prod-bob", "peer_id": "bob"}}},
+    "outbox_due": {"-": {}},
     "message_unconfirmed": {
         "-": {"item": Outgoing("message", {"text": "hi", "msg_id": "m-1"}, 999.0)}
     },

@@ -111,6 +111,7 @@ MACROS: dict[str, Macro] = {
     "press": lambda r: r.send("talk_pressed"),
     "release": lambda r: r.send("talk_released"),
     "message": lambda r: r.send("send_message", method="message", data={"n": 1}),
+    "burst": lambda r: [r.send("send_message", method="message", data={"n": n}) for n in range(30)],
     "open_ok": _if_link(lambda r: r.fakes.signaling.complete_open()),
     "open_401": _if_link(lambda r: r.fakes.signaling.fail_open(LinkError(status=401))),
     "open_403": _if_link(lambda r: r.fakes.signaling.fail_open(LinkError(status=403))),
@@ -146,6 +147,11 @@ MACROS: dict[str, Macro] = {
     ),
     "notify_producer_closed": _if_link(
         lambda r: r.fakes.signaling.notify("producerClosed", {"producer_id": "p9"})
+    ),
+    "message_throttled": lambda r: (
+        r.fakes.signaling.answer("message", error=RequestFailed("message", "rate_limited"))
+        if r.fakes.signaling.pending("message")
+        else None
     ),
     "message_unanswered": lambda r: (
         r.fakes.signaling.answer("message", error=LinkError("link lost"))
@@ -200,7 +206,8 @@ def _key(rig: Rig) -> tuple[object, ...]:
     # Only the steps whose failures take different rows are told apart: the rest is "other".
     step = m.step.value if m.step is not None else None
     step = step if step in (None, "join", "create_transports") else "other"
-    return (rig.where, step, retries, min(m.attempt, 2), m.talk.held, unanswered)
+    queued = bool(len(m.outbox))
+    return (rig.where, step, retries, min(m.attempt, 2), m.talk.held, unanswered, queued)
 
 
 def _replay(

@@ -183,3 +183,13 @@ def test_outbox_never_exceeds_capacity_and_keeps_order(items: list[tuple[str, fl
         assert len(box) <= 5
     order = [m.data["i"] for m in box.drain(now=10.0)]
     assert order == sorted(order)
+
+
+def test_outbox_releases_in_batches_and_a_stop_may_follow_its_start_later() -> None:
+    box = Outbox()
+    box.put(Outgoing("pttStart", {"tx_id": "a"}, 0.0))
+    box.put(_msg(1))
+    box.put(Outgoing("pttStop", {"tx_id": "a"}, 0.0))
+    assert [m.method for m in box.drain(now=0.5, limit=2)] == ["pttStart", "message"]
+    assert [m.method for m in box.drain(now=0.5, limit=2)] == ["pttStop"]
+    assert box.dropped["orphan_stop"] == 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import structlog
 
-from fsm import LinkError
+from fsm import LinkError, RequestFailed
 
-from .drive import rig_in
+from .drive import RESUMED, finish_steps, rig_in
 
 
 def test_connect_attempt_that_hangs_is_abandoned() -> None:
@@ -56,3 +56,34 @@ def test_late_report_from_a_cancelled_attempt_is_dropped_and_logged() -> None:
         stale.opened()
     assert rig.where == "disconnected"
     assert any(entry["event"] == "ptt.late_event" for entry in logs)
+
+
+def test_a_full_outbox_is_released_in_paced_batches() -> None:
+    """100 queued messages go out 20 at a time, every flush_interval, in order."""
+    rig = rig_in("reconnecting.backing_off")
+    for n in range(100):
+        rig.send("send_message", method="message", data={"n": n})
+    rig.fakes.clock.run_next()
+    rig.fakes.signaling.complete_open()
+    finish_steps(rig, join=RESUMED)
+    assert rig.where == "connected.ready"
+    sent = [d["n"] for m, d, _ in rig.fakes.signaling.requests if m == "message"]
+    assert sent == list(range(20))
+    rig.fakes.clock.advance(rig.machine.settings.flush_interval * 4)
+    sent = [d["n"] for m, d, _ in rig.fakes.signaling.requests if m == "message"]
+    assert sent == list(range(100))
+    assert rig.machine.pending_timers() == ("stable",)
+
+
+def test_rate_limited_messages_are_sent_again_before_newer_ones() -> None:
+    """The server answers rate_limited: the message is queued, newer ones queue behind it,
+    and both go out with the next batch."""
+    rig = rig_in("connected.ready")
+    rig.send("send_message", method="message", data={"n": 1})
+    rig.send("send_message", method="message", data={"n": 2})
+    rig.fakes.signaling.answer("message", error=RequestFailed("message", "rate_limited"))
+    rig.send("send_message", method="message", data={"n": 3})  # queued behind 1
+    assert "flush" in rig.machine.pending_timers()
+    rig.fakes.clock.advance(rig.machine.settings.flush_interval)
+    pending = [d["n"] for m, d, _ in rig.fakes.signaling.requests if m == "message"]
+    assert pending == [2, 1, 3]

@@ -145,3 +145,30 @@ async def test_token_provider_alone_gives_the_first_token() -> None:
     )  # fmt: skip
     await manager.connect()
     assert fakes.signaling.opens[-1] == ("ws://ptt.test/ptt", "from-provider")
+
+
+async def test_a_buggy_user_listener_never_breaks_the_connection() -> None:
+    """The exception is logged; the machine keeps going and other listeners still run."""
+    import structlog
+
+    from fsm.observe import Listener
+
+    class Broken(Listener):
+        def on_event(self, event: object) -> None:
+            raise RuntimeError("display bug")
+
+    class Counting:
+        calls = 0
+
+        def after_transition(self, event: str) -> None:
+            Counting.calls += 1
+
+    fakes = Fakes.create()
+    manager = _manager(fakes)
+    manager.add_listener(Broken())
+    manager.add_listener(Counting())
+    with structlog.testing.capture_logs() as logs:
+        await _connected(fakes, manager)
+    assert manager.state == "connected"
+    assert Counting.calls >= 3
+    assert any(e["event"] == "ptt.listener_failed" for e in logs)
