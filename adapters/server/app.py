@@ -21,7 +21,7 @@ from .gate import Gate
 from .hub import Hub
 from .limits import RateLimiter
 from .link import Link
-from .media import MediaRouter, NoMedia
+from .media import STALL_TIMEOUT, MediaRouter, NoMedia
 from .mediaops import MediaOps
 from .stats import Stats
 from .tasks import Background
@@ -35,6 +35,10 @@ class PttServer:
     Use ``async with PttServer(secret) as server:`` or ``await start()`` / ``await close()``.
     ``grace``: seconds a dropped member's session is kept for a resume (0: none).
     ``max_talk_time``: seconds before the floor is revoked (0: no limit).
+    ``stall_timeout``: seconds without audio from the floor holder's producer before the
+    floor is revoked (reason ``stalled``; 0: never). The router measures it: the SFU of
+    :func:`media_server` gets this value and reports through :meth:`speaker_stalled`;
+    with :class:`NoMedia` nothing is watched (media-less floor use is legitimate).
     ``max_rps``: requests a second per connection (burst as large; a sustained excess
     closes with CLOSE_RATE_LIMITED). ``media``: the :class:`MediaRouter` (default
     :class:`NoMedia`). ``ping_*``/``close_timeout`` are the websockets keepalive settings.
@@ -48,6 +52,7 @@ class PttServer:
         *,
         grace: float = 30.0,
         max_talk_time: float = 60.0,
+        stall_timeout: float = STALL_TIMEOUT,
         max_message_size: int = 64 * 1024,
         max_rps: float = 50,
         max_members: int = 50,
@@ -60,9 +65,12 @@ class PttServer:
     ) -> None:
         if not secret:
             raise ValueError("the token secret must not be empty")
-        if max_rps <= 0 or max_members < 1 or grace < 0 or max_talk_time < 0:
-            raise ValueError("limits must be positive (grace and max_talk_time may be 0)")
+        if max_rps <= 0 or max_members < 1 or min(grace, max_talk_time, stall_timeout) < 0:
+            raise ValueError(
+                "limits must be positive (grace, max_talk_time and stall_timeout may be 0)"
+            )
         self.host, self.path = host, path
+        self.stall_timeout = stall_timeout
         self.stats = Stats()
         self.media: MediaRouter = media if media is not None else NoMedia()
         self._port = port
@@ -202,6 +210,12 @@ class PttServer:
         """For the media router: a producer vanished without ``close_peer`` (its transport
         died); the channel hears ``producerClosed``. Call on the server's event loop."""
         return self._hub.producer_closed(peer_id, producer_id)
+
+    def speaker_stalled(self, peer_id: str) -> bool:
+        """For the media router: the floor holder's audio stopped for ``stall_timeout``.
+        If ``peer_id`` still holds a floor it is revoked (reason ``stalled``) and the
+        channel hears ``speakerChanged`` null; return whether it was. Call on the loop."""
+        return self._hub.speaker_stalled(peer_id)
 
     def links(self, user: str | None = None) -> int:
         """How many WebSocket connections are open (for ``user``, if given)."""

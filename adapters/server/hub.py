@@ -240,13 +240,27 @@ class Hub:
     def _talk_time_up(self, channel: Channel, grant: Grant) -> None:
         channel.talk_timer = None
         if channel.floor.holder == grant:
-            log.info("ptt.server.floor_revoked", peer_id=grant.peer_id, reason="max_talk_time")
             self._revoke(channel, "max_talk_time")
+
+    def speaker_stalled(self, peer_id: str) -> bool:
+        """The media router got no audio from the floor holder's producer for a while: take
+        the floor away (``floorRevoked`` reason ``stalled``) so the listeners, told the
+        floor is free, stop expecting audio instead of rebuilding their healthy media.
+        Only if ``peer_id`` still holds a floor; return whether it did."""
+        for channel in self.channels:
+            holder = channel.floor.holder
+            if holder is not None and holder.peer_id == peer_id:
+                self._revoke(channel, "stalled")
+                return True
+        return False
 
     def _revoke(self, channel: Channel, reason: str) -> None:
         grant = channel.floor.revoke()
         if grant is None:
             return
+        log.info(
+            "ptt.server.floor_revoked", peer_id=grant.peer_id, tx_id=grant.tx_id, reason=reason
+        )
         speaker = channel.members.get(grant.peer_id)
         if speaker is not None and speaker.link is not None:
             data = {"tx_id": grant.tx_id, "reason": reason}

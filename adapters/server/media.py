@@ -10,6 +10,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from adapters import protocol
 
+#: Seconds without audio from the floor holder's producer before a router that watches
+#: for stalls reports it (shorter than the clients' 3 s media liveness check, so listeners
+#: hear the floor free before they would declare their own media dead).
+STALL_TIMEOUT = 1.5
+
 
 class MediaError(Exception):
     """A media request the router refuses; ``code`` is one of the protocol's ``E_*`` codes."""

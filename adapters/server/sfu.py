@@ -12,6 +12,13 @@ SFU rule: one speaker per channel. A source forwards frames to its sinks only wh
 peer holds the channel's floor (``floor_changed``); other consumers get no frames, so their
 RTP stops (clients read "no RTP" as "nobody is talking", see ``adapters.transports``).
 
+Stall watch: while a peer holds the floor and has a producer, the router expects its audio.
+If no frame arrives from that producer for ``stall_timeout`` (counted from the grant, the
+producer's creation or its last frame, whichever is latest) the router calls
+``on_speaker_stalled(peer_id)`` once; the server then revokes the floor, so listeners stop
+expecting audio instead of declaring their own, healthy media dead. A floor holder without
+a producer (a signaling-only client) is never reported.
+
 We fan out ourselves instead of using ``aiortc.contrib.media.MediaRelay`` because a relay
 reads its source only while someone subscribes (a ``RemoteStreamTrack`` queue is unbounded,
 so an unread producer grows without limit), has unbounded per-subscriber queues and
@@ -51,7 +58,10 @@ from adapters.protocol import (
     E_NOT_FOUND,
     E_NOT_JOINED,
 )
-from adapters.server.media import MediaError  # the dispatcher's type: it maps .code
+from adapters.server.media import (  # MediaError: the dispatcher's type, it maps .code
+    STALL_TIMEOUT,
+    MediaError,
+)
 from adapters.transports.pc import close_pc
 
 log = structlog.get_logger("ptt.server.sfu")
@@ -64,6 +74,7 @@ _RECEIVING = ("recvonly", "sendrecv")  # offered directions in which the client 
 _SENDING = ("sendonly", "sendrecv")
 
 ProducerClosed = Callable[[str, str], None]  # (peer_id, producer_id)
+SpeakerStalled = Callable[[str], None]  # (peer_id)
 
 __all__ = ["AiortcRouter", "MediaError"]
 
@@ -105,6 +116,8 @@ class _Source:
     producer_id: str | None = None
     sinks: set[_Sink] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
+    produced_at: float = 0.0  # loop time of ``produce``
+    last_frame: float = 0.0  # loop time the last frame arrived (0: none yet)
 
     def close(self) -> None:
         if self.task is not None:
@@ -144,10 +157,27 @@ class AiortcRouter:
     ``on_producer_closed(peer_id, producer_id)`` is called when a producer disappears
     *without* a ``close_peer`` from the server: its connection died, or the peer created
     a new send transport. The server should then send ``producerClosed`` to the channel.
+
+    ``on_speaker_stalled(peer_id)`` is called when the floor holder's producer sent no
+    audio for ``stall_timeout`` seconds (see the module doc); the server should revoke the
+    floor if that peer still holds it. Without the callback, or with ``stall_timeout=0``,
+    nothing is watched.
     """
 
-    def __init__(self, *, on_producer_closed: ProducerClosed | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        on_producer_closed: ProducerClosed | None = None,
+        on_speaker_stalled: SpeakerStalled | None = None,
+        stall_timeout: float = STALL_TIMEOUT,
+    ) -> None:
+        if stall_timeout < 0:
+            raise ValueError("stall_timeout must not be negative (0 turns the watch off)")
         self._on_producer_closed = on_producer_closed
+        self._on_speaker_stalled = on_speaker_stalled if stall_timeout > 0 else None
+        self._stall_timeout = stall_timeout
+        self._granted_at: dict[str, float] = {}  # channel -> loop time of the floor grant
+        self._watchdogs: dict[str, asyncio.TimerHandle] = {}  # channel -> next stall check
         self._transports: dict[str, _Transport] = {}
         self._producers: dict[str, _Source] = {}
         self._channels: dict[str, str] = {}  # peer_id -> channel
@@ -181,6 +211,12 @@ class AiortcRouter:
     def floor_changed(self, channel: str, peer_id: str | None) -> None:
         self._floor[channel] = peer_id
         log.debug("floor_changed", channel=channel, speaker=peer_id)
+        self._stop_watch(channel)
+        if peer_id is not None and self._on_speaker_stalled is not None and not self._closed:
+            # A new grant (or a new transmission of the same holder) restarts the clock:
+            # the client unpauses its producer only now.
+            self._granted_at[channel] = asyncio.get_running_loop().time()
+            self._arm_watch(channel, self._stall_timeout)
 
     def _may_forward(self, source: _Source) -> bool:
         channel = self._channels.get(source.peer_id)
@@ -189,6 +225,48 @@ class AiortcRouter:
             and channel is not None
             and self._floor.get(channel) == source.peer_id
         )
+
+    # --- stall watch ----------------------------------------------------------------------
+    def _arm_watch(self, channel: str, delay: float) -> None:
+        self._stop_watch(channel)
+        loop = asyncio.get_running_loop()
+        self._watchdogs[channel] = loop.call_later(delay, self._check_stall, channel)
+
+    def _stop_watch(self, channel: str) -> None:
+        handle = self._watchdogs.pop(channel, None)
+        if handle is not None:
+            handle.cancel()
+        if self._floor.get(channel) is None:
+            self._granted_at.pop(channel, None)
+
+    def _check_stall(self, channel: str) -> None:
+        self._watchdogs.pop(channel, None)
+        holder = self._floor.get(channel)
+        notify = self._on_speaker_stalled
+        if holder is None or notify is None or self._closed:
+            return
+        source = self._producer_of(holder, channel)
+        if source is None:
+            return  # media-less floor use is legitimate; a later ``produce`` re-arms
+        now = asyncio.get_running_loop().time()
+        since = max(self._granted_at.get(channel, now), source.produced_at, source.last_frame)
+        left = since + self._stall_timeout - now
+        if left > 0:
+            self._arm_watch(channel, left)
+            return
+        log.info("speaker_stalled", channel=channel, peer=holder, silent=round(now - since, 3))
+        try:
+            notify(holder)
+        except Exception:
+            log.exception("speaker_stalled_callback_failed", channel=channel, peer=holder)
+
+    def _producer_of(self, peer_id: str, channel: str) -> _Source | None:
+        if self._channels.get(peer_id) != channel:
+            return None
+        for source in self._producers.values():
+            if source.peer_id == peer_id:
+                return source
+        return None
 
     # --- transports -----------------------------------------------------------------------
     async def create_transport(self, peer_id: str, direction: str) -> dict[str, Any]:
@@ -270,9 +348,11 @@ class AiortcRouter:
 
     async def _pump(self, source: _Source) -> None:
         """Read the producer's audio for as long as it lives; forward it while it may speak."""
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 frame = await source.track.recv()
+                source.last_frame = loop.time()
                 if isinstance(frame, Frame) and source.sinks and self._may_forward(source):
                     for sink in source.sinks:
                         sink.push(frame)
@@ -293,8 +373,14 @@ class AiortcRouter:
             raise MediaError(E_BAD_REQUEST, "connect the send transport with its audio first")
         if source.producer_id is None:  # idempotent: one producer per send transport
             source.producer_id = uuid.uuid4().hex
+            source.produced_at = asyncio.get_running_loop().time()
             self._producers[source.producer_id] = source
             log.info("producer_created", peer=peer_id, producer=source.producer_id)
+            # A floor holder that produces (again, after a rebuild) is expected to send.
+            channel = self._channels.get(peer_id)
+            holder = self._floor.get(channel) if channel is not None else None
+            if channel is not None and holder == peer_id and self._on_speaker_stalled:
+                self._arm_watch(channel, self._stall_timeout)
         return {"producer_id": source.producer_id}
 
     async def consume(
@@ -383,6 +469,9 @@ class AiortcRouter:
     # --- teardown -------------------------------------------------------------------------
     async def close_peer(self, peer_id: str) -> None:
         """Close the peer's connections, producer and consumers (the server announces)."""
+        for channel, holder in self._floor.items():
+            if holder == peer_id:
+                self._stop_watch(channel)
         for transport in [t for t in self._transports.values() if t.peer_id == peer_id]:
             await self._close_transport(transport, notify=False)
         self._channels.pop(peer_id, None)
@@ -390,6 +479,8 @@ class AiortcRouter:
     async def close(self) -> None:
         """Close every connection and stop every task; the router is unusable afterwards."""
         self._closed = True
+        for channel in list(self._watchdogs):
+            self._stop_watch(channel)
         for transport in list(self._transports.values()):
             await self._close_transport(transport, notify=False)
         # Pumps end with their sources; cleanups only close pcs: let them finish rather

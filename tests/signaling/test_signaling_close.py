@@ -87,9 +87,7 @@ async def test_close_flushes_a_queued_goodbye(env: Any) -> None:
     sig.request(protocol.LEAVE, {"channel": "ops"}, env.Replies())
     sig.close()  # in the same tick: the leave has not been written yet
     await env.settle(sig)
-    await env.until(
-        lambda: env.server.stats.methods("alice") == [protocol.JOIN, protocol.LEAVE]
-    )
+    await env.until(lambda: env.server.stats.methods("alice") == [protocol.JOIN, protocol.LEAVE])
     assert rec.kinds() == ["opened"]
 
 

@@ -30,8 +30,9 @@ async def fail_once(env: Any, token: str, url: str | None = None, **options: Any
     "bad_token",
     [
         pytest.param("not-a-jwt", id="garbage"),
-        pytest.param(mint_token("another-secret-" + "x" * 40, "alice", "ops", 60),
-                     id="wrong-signature"),
+        pytest.param(
+            mint_token("another-secret-" + "x" * 40, "alice", "ops", 60), id="wrong-signature"
+        ),
         pytest.param("expired", id="expired"),
     ],
 )

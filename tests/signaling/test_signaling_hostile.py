@@ -24,22 +24,29 @@ NOTE = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_id"
         pytest.param('"text"', "not_an_object", id="string"),
         pytest.param("null", "not_an_object", id="null"),
         pytest.param(b"\x00\x01binary", "binary_frame", id="binary"),
-        pytest.param(json.dumps({"id": 9999, "ok": True, "data": {}}), "unknown_id",
-                     id="unknown-id"),
-        pytest.param(json.dumps({"id": True, "ok": True, "data": {}}), "unknown_id",
-                     id="bool-id"),
-        pytest.param(json.dumps({"id": 9998, "ok": "yes", "data": {}}), "bad_response",
-                     id="ok-wrong-type"),
+        pytest.param(
+            json.dumps({"id": 9999, "ok": True, "data": {}}), "unknown_id", id="unknown-id"
+        ),
+        pytest.param(json.dumps({"id": True, "ok": True, "data": {}}), "unknown_id", id="bool-id"),
+        pytest.param(
+            json.dumps({"id": 9998, "ok": "yes", "data": {}}), "bad_response", id="ok-wrong-type"
+        ),
         pytest.param(json.dumps({"ok": True, "data": {}}), "unknown_id", id="no-id"),
-        pytest.param(json.dumps({"id": None, "ok": False, "error": {"code": "bad_request"}}),
-                     "unknown_id", id="null-id-error"),
+        pytest.param(
+            json.dumps({"id": None, "ok": False, "error": {"code": "bad_request"}}),
+            "unknown_id",
+            id="null-id-error",
+        ),
         pytest.param(json.dumps({"id": 9997}), "bad_response", id="no-ok"),
-        pytest.param(json.dumps({**NOTE, "data": [1, 2]}), "bad_notification",
-                     id="notification-list-data"),
-        pytest.param(json.dumps({**NOTE, "data": "x"}), "bad_notification",
-                     id="notification-str-data"),
-        pytest.param(json.dumps({**NOTE, "method": 7}), "bad_notification",
-                     id="notification-int-method"),
+        pytest.param(
+            json.dumps({**NOTE, "data": [1, 2]}), "bad_notification", id="notification-list-data"
+        ),
+        pytest.param(
+            json.dumps({**NOTE, "data": "x"}), "bad_notification", id="notification-str-data"
+        ),
+        pytest.param(
+            json.dumps({**NOTE, "method": 7}), "bad_notification", id="notification-int-method"
+        ),
     ],
 )
 async def test_malformed_frame_is_dropped_and_counted(

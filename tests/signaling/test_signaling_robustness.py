@@ -101,12 +101,18 @@ async def test_internal_reader_failure_ends_the_link_once_and_frees_the_socket(
     ("rcvd", "sent", "code", "kind"),
     [
         pytest.param(Close(4000, "kicked"), None, 4000, LinkError, id="server-close"),
-        pytest.param(Close(1009, "too big"), Close(1009, "too big"), 1009, LinkError,
-                     id="our-close-echoed"),
+        pytest.param(
+            Close(1009, "too big"), Close(1009, "too big"), 1009, LinkError, id="our-close-echoed"
+        ),
         pytest.param(None, Close(1009, "frame too big"), 1009, LinkError, id="we-failed-1009"),
         pytest.param(None, Close(1002, "protocol error"), 1002, LinkError, id="we-failed-1002"),
-        pytest.param(None, Close(1011, "keepalive ping timeout"), 1006, KeepaliveTimeout,
-                     id="websockets-keepalive"),
+        pytest.param(
+            None,
+            Close(1011, "keepalive ping timeout"),
+            1006,
+            KeepaliveTimeout,
+            id="websockets-keepalive",
+        ),
         pytest.param(None, Close(1000, ""), 1006, LinkError, id="we-closed-peer-vanished"),
         pytest.param(None, None, 1006, LinkError, id="nothing"),
     ],
