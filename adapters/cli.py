@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         "max_message_size": args.max_message_size,
         "max_rps": args.max_rps,
         "max_members": args.max_members,
+        "stall_timeout": args.stall_timeout,
     }
     if args.no_media:
         server = PttServer(args.secret, args.host, args.port, **options)
@@ -119,7 +120,17 @@ def _diagram(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptt", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_serve(sub)
+    _add_token(sub)
+    _add_connect(sub)
+    _add_demo_and_diagram(sub)
+    return parser
 
+
+Subparsers = Any  # argparse's _SubParsersAction is private
+
+
+def _add_serve(sub: Subparsers) -> None:
     serve = sub.add_parser("serve", help="run the reference PTT server (prints its URL first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
@@ -129,10 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-message-size", type=int, default=64 * 1024)
     serve.add_argument("--max-rps", type=float, default=50)
     serve.add_argument("--max-members", type=int, default=50)
+    serve.add_argument(
+        "--stall-timeout", type=float, default=1.5, help="revoke a silent speaker's floor (s)"
+    )
     serve.add_argument("--no-media", action="store_true", help="signaling only (no SFU)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(run=_serve)
 
+
+def _add_token(sub: Subparsers) -> None:
     token = sub.add_parser("token", help="print a JWT for the reference server")
     token.add_argument("--secret", default=os.environ.get("PTT_SECRET"))
     token.add_argument("--user", required=True)
@@ -140,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=float, default=3600.0, help="lifetime in seconds")
     token.set_defaults(run=_token)
 
+
+def _add_connect(sub: Subparsers) -> None:
     connect = sub.add_parser("connect", help="a push-to-talk client (interactive or --json)")
     connect.add_argument("url")
     connect.add_argument("--token", help="JWT (or PTT_TOKEN / --token-file)")
@@ -162,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--log-level", default="warning")
     connect.set_defaults(run=_connect)
 
+
+def _add_demo_and_diagram(sub: Subparsers) -> None:
     demo = sub.add_parser("demo", help="the scripted outage story on a loopback server")
     demo.add_argument("--quick", action="store_true", help="shorter pauses (tests)")
     demo.add_argument("--plain", action="store_true", help="no live view, only the table")
@@ -172,7 +192,6 @@ def build_parser() -> argparse.ArgumentParser:
     diagram.add_argument("--out", default="diagrams", help="output folder (default: diagrams)")
     diagram.add_argument("--no-svg", action="store_true", help="skip the Graphviz SVG")
     diagram.set_defaults(run=_diagram)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

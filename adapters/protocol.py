@@ -66,7 +66,8 @@ PEER_JOINED: Final = "peerJoined"  # {peer_id, user}
 PEER_LEFT: Final = "peerLeft"  # {peer_id, user}
 FLOOR_GRANTED: Final = "floorGranted"  # {tx_id}   (to the requester)
 FLOOR_DENIED: Final = "floorDenied"  # {tx_id, speaker}
-FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason: "max_talk_time" | "kicked"}
+# reason "stalled": the server heard no audio from the floor holder for stall_timeout.
+FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason: "max_talk_time" | "kicked" | "stalled"}
 
 # --- error codes in responses -----------------------------------------------------------
 E_BAD_REQUEST: Final = "bad_request"

@@ -179,7 +179,10 @@ class LifecycleChart(StateChart[Any]):
     # --- floor and channel ----------------------------------------------------------------
     floor_granted = Event(connected.to(None, on="take_floor"))
     floor_denied = Event(connected.to(None, on="lose_floor_request"))
-    floor_revoked = Event(connected.to(None, on="lose_floor"))
+    floor_revoked = Event(
+        connected.to(reconnecting, cond="uplink_stalled", on="note_stalled_uplink")
+        | connected.to(None, on="lose_floor"),
+    )
     channel_updated = Event(
         connected.to(None, on="update_channel")
         | connecting.establishing.to(None, on="update_channel")

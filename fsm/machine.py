@@ -35,8 +35,15 @@ from .bindings import _LinkBinding
 from .chart import LifecycleChart
 from .classify import Verdict
 from .core import _top, ignore_reply
-from .errors import AuthError, LinkError, OperationTimeout, PttError
-from .events import ErrorRaised, PttEvent, Reconnected, ReconnectFailed, Reconnecting
+from .errors import AuthError, LinkError, MediaTimeout, OperationTimeout, PttError
+from .events import (
+    ChannelChanged,
+    ErrorRaised,
+    PttEvent,
+    Reconnected,
+    ReconnectFailed,
+    Reconnecting,
+)
 from .model import Channel, Talk
 from .outbox import Outbox
 from .ports import Ports, Timer, Tone
@@ -235,6 +242,19 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
             self.ports.transports.expect_audio(False)
         if self.ports.audio is not None:
             self.ports.audio.play_tone(Tone.LINK_LOST)
+
+    def uplink_stalled(self, data: Any = None) -> bool:
+        """The server took our floor because it heard nothing from us: our uplink is dead
+        (our own check sees that only later, if at all, once we stop transmitting)."""
+        reason = data.get("reason") if isinstance(data, Mapping) else None
+        return reason == "stalled" and self.media and self.talk.floor == "granted"
+
+    def note_stalled_uplink(self, data: Any = None) -> None:
+        answer = data if isinstance(data, Mapping) else {}
+        self._emit(ChannelChanged("floor_revoked", answer, self.channel.speaker))
+        self.note_outage()
+        self._media_dead = True  # rebuild the transports even if the server resumes us
+        self._note_error(MediaTimeout("the server heard no audio from us: uplink stalled"))
 
     def note_media_dead(self) -> None:
         self._media_dead = True

@@ -721,7 +721,12 @@ async def media_dead_after_the_link_is_back(
     link_back = await remote.wait("Reconnected", mark)
     assert link_back["resumed"] is True
     dead = await remote.wait(
-        "Reconnecting", mark, lambda e: "no receiver reports" in e["cause"], within=6.0
+        "Reconnecting",
+        mark,
+        # A learns of its dead uplink from the server (floor revoked: "uplink stalled") or
+        # from its own send check ("no receiver reports"), whichever comes first.
+        lambda e: "no receiver reports" in e["cause"] or "uplink stalled" in e["cause"],
+        within=6.0,
     )
     await ns.unblock_udp()
     back = await remote.wait("Reconnected", remote.mark())

@@ -138,6 +138,14 @@ MACROS: dict[str, Macro] = {
     "media_fail": _media_fail,
     "notify_floor_granted": _if_link(lambda r: r.fakes.signaling.notify("floorGranted", {})),
     "notify_floor_denied": _if_link(lambda r: r.fakes.signaling.notify("floorDenied", {})),
+    "grant": lambda r: (
+        r.fakes.signaling.answer("pttStart", {"granted": True})
+        if r.fakes.signaling.pending("pttStart")
+        else None
+    ),
+    "notify_uplink_stalled": _if_link(
+        lambda r: r.fakes.signaling.notify("floorRevoked", {"reason": "stalled"})
+    ),
     "notify_floor_revoked": _if_link(lambda r: r.fakes.signaling.notify("floorRevoked", {})),
     "notify_speaker": _if_link(
         lambda r: r.fakes.signaling.notify("speakerChanged", {"peer_id": "bob"})
@@ -207,7 +215,8 @@ def _key(rig: Rig) -> tuple[object, ...]:
     step = m.step.value if m.step is not None else None
     step = step if step in (None, "join", "create_transports") else "other"
     queued = bool(len(m.outbox))
-    return (rig.where, step, retries, min(m.attempt, 2), m.talk.held, unanswered, queued)
+    talking = m.talk.floor == "granted"
+    return (rig.where, step, retries, min(m.attempt, 2), m.talk.held, talking, unanswered, queued)
 
 
 def _replay(

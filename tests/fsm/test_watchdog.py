@@ -87,3 +87,34 @@ def test_rate_limited_messages_are_sent_again_before_newer_ones() -> None:
     rig.fakes.clock.advance(rig.machine.settings.flush_interval)
     pending = [d["n"] for m, d, _ in rig.fakes.signaling.requests if m == "message"]
     assert pending == [2, 1, 3]
+
+
+def test_server_revoking_a_stalled_speaker_rebuilds_our_media() -> None:
+    """floorRevoked(stalled) while we talk: our uplink is dead, so reconnect and rebuild
+    the transports (even if the session resumes), then take the floor again."""
+    rig = rig_in("connected.ready")
+    rig.send("talk_pressed")
+    rig.fakes.signaling.answer("pttStart", {"granted": True})
+    rig.calls()
+    rig.fakes.signaling.notify("floorRevoked", {"reason": "stalled", "tx_id": "tx-1"})
+    assert rig.where == "reconnecting.backing_off"
+    assert "uplink stalled" in (rig.machine.reason or "")
+    rig.fakes.clock.run_next()
+    rig.fakes.signaling.complete_open()
+    finish_steps(rig, join=RESUMED)
+    calls = rig.calls()
+    assert "transports.create" in calls  # rebuilt although the server resumed the session
+    assert "transports.produce" in calls
+    assert rig.where == "connected.ready"
+    assert rig.machine.talk.floor == "granted"  # the button is still held: asked again
+    assert "transports.set_transmitting" in calls
+
+
+def test_max_talk_time_revoke_just_drops_the_floor() -> None:
+    rig = rig_in("connected.ready")
+    rig.send("talk_pressed")
+    rig.fakes.signaling.answer("pttStart", {"granted": True})
+    rig.fakes.signaling.notify("floorRevoked", {"reason": "max_talk_time"})
+    assert rig.where == "connected.ready"
+    assert rig.machine.talk.floor == "none"
+    assert not rig.fakes.transports.transmitting

@@ -61,11 +61,16 @@ async def test_close_during_create_drops_the_reply(router: AiortcRouter, after: 
     replies: list[Result] = []
     transports.create(router.capabilities(), Events(), replies.append)
     await asyncio.sleep(after)
+    # On a fast run the whole create can finish within 30 ms: a reply that came before
+    # close() is legitimate. What must never happen is a reply after it.
+    at_close = list(replies)
+    if after == 0.0:
+        assert at_close == []  # this case really closes mid-create
     transports.close()
     await transports.wait_closed()
     await router.close()
     await asyncio.sleep(0.1)
-    assert replies == []
+    assert replies == at_close
     assert set(asyncio.all_tasks()) - tasks == set()
 
 
