@@ -25,8 +25,12 @@ class ChannelActions(MachineCore):
         self._emit(ChannelChanged(kind, data, self.channel.speaker))
 
     def _remote_speaking(self) -> bool:
+        """Audio is expected only from a remote speaker that has a producer: a
+        signaling-only client may hold the floor too, and sends no audio at all."""
         speaker = self.channel.speaker
-        return speaker is not None and speaker != self.channel.peer_id
+        if speaker is None or speaker == self.channel.peer_id:
+            return False
+        return speaker in self.channel.producers.values()
 
     def add_producer(self, data: Any = None) -> None:
         data = data if isinstance(data, Mapping) else {}
