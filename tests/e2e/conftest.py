@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from adapters.server import PttServer, mint_token
 from adapters.signaling import SignalingOptions
 from fsm.events import PttEvent, Reconnecting, StateChanged
 from fsm.observe import Recorder
+from tests.leaks import client_sockets
 
 SECRET = "e2e-secret-" + "0123456789abcdef" * 4  # >= 32 bytes: PyJWT stays quiet
 CHANNEL = "ops"
@@ -124,29 +124,6 @@ async def steady(value: Callable[[], Any], seconds: float) -> Any:
         await asyncio.sleep(0.02)
         assert value() == before, f"changed during the quiet window: {before} -> {value()}"
     return before
-
-
-def client_sockets(port: int) -> int:
-    """Open sockets of this process connected to ``127.0.0.1:port`` (a client's side).
-
-    Read from ``/proc``: a closed socket has no file descriptor even while the kernel
-    finishes its TCP states, so this counts leaks and nothing else.
-    """
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/self/fd/{fd}")
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    count = 0
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            remote_port = int(fields[2].split(":")[1], 16)
-            if remote_port == port and fields[9] in inodes:
-                count += 1
-    return count
 
 
 def client_tasks() -> list[asyncio.Task[Any]]:

@@ -8,7 +8,6 @@ modules must not import this conftest by name).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -24,6 +23,7 @@ from adapters.server.gate import Gate
 from adapters.signaling import SignalingOptions, WebSocketSignaling
 from fsm.errors import LinkError
 from fsm.ports import Result
+from tests.leaks import client_sockets
 
 SECRET = "signaling-secret-" + "0123456789abcdef" * 4
 CHANNEL = "ops"
@@ -137,31 +137,6 @@ def adapter_tasks() -> list[asyncio.Task[Any]]:
         ):
             found.append(task)
     return found
-
-
-def client_sockets(port: int) -> int:
-    """Open sockets of this process connected to ``127.0.0.1:port`` (the client's side).
-
-    Read from ``/proc``: a socket the adapter closed has no file descriptor any more even
-    while the kernel finishes its TCP states, so this counts leaks and nothing else.
-    """
-    import os
-
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):
-            target = os.readlink(f"/proc/self/fd/{fd}")
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    count = 0
-    with open("/proc/net/tcp") as table:
-        next(table)
-        for line in table:
-            fields = line.split()
-            remote_port = int(fields[2].split(":")[1], 16)
-            if remote_port == port and fields[9] in inodes:
-                count += 1
-    return count
 
 
 # --- servers, proxy, tokens, adapters ------------------------------------------------------
