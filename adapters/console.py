@@ -35,9 +35,10 @@ COLOURS = {
 class StatusLine:
     """Renders one line from the machine's picture; ``render(now)`` is pure string work."""
 
-    def __init__(self, out: TextIO, colour: bool = True) -> None:
+    def __init__(self, out: TextIO, colour: bool = True, keys: bool = True) -> None:
         self.out = out
         self.colour = colour
+        self.keys = keys
         self.retry_at: float | None = None
         self.guidance = ""
 
@@ -67,11 +68,15 @@ class StatusLine:
             talk = "YOU ARE TALKING"
         elif machine.talk.held:
             talk = "waiting for the floor"
+        elif state != "connected":
+            talk = "not in the channel"  # the last picture is stale: do not show it
         elif speaker:
             talk = f"{speaker} is talking"
         else:
             talk = "channel quiet"
-        line = f"[{machine.channel.name}] {text} | {talk} | space: talk, q: quit"
+        line = f"[{machine.channel.name}] {text} | {talk}"
+        if self.keys:
+            line += " | space: talk, q: quit"
         if self.colour:
             line = f"{COLOURS.get(state, '')}{line}{RESET}"
         return line

@@ -78,6 +78,7 @@ class Story:
     proxies: dict[str, FaultProxy]
     clients: dict[str, ConnectionManager]
     ears: VoiceTap
+    announce: Callable[[str], None]
     results: list[Result] = field(default_factory=list)
 
 
@@ -170,6 +171,7 @@ async def _story(story: Story, quick: bool) -> None:
     carol = story.clients["carol"]
 
     # 1. Carol's token expires mid-session: 4001, one refresh through the provider.
+    story.announce("token expiry: Carol's token runs out mid-session")
     result = await _measure(story, "token expiry", "carol", _noop)
     result.audio_gap = None  # Alice's audio at Bob is not on Carol's path
     result.detection = None  # the step waits for the expiry itself: nothing to detect
@@ -179,6 +181,8 @@ async def _story(story: Story, quick: bool) -> None:
     await asyncio.sleep(pause)
 
     # 2. TCP reset on Alice's path while she talks.
+    story.announce("connection reset on Alice's path while she talks")
+
     async def reset() -> None:
         story.proxies["alice"].reset_now()
 
@@ -186,6 +190,7 @@ async def _story(story: Story, quick: bool) -> None:
     await asyncio.sleep(pause)
 
     # 3. Silent blackhole: no FIN, no RST; only keepalives notice.
+    story.announce("silent blackhole on Alice's path (no FIN, no RST)")
     proxy = story.proxies["alice"]
 
     async def blackhole() -> None:
@@ -202,12 +207,14 @@ async def _story(story: Story, quick: bool) -> None:
     await asyncio.sleep(pause)
 
     # 4. Server restart (1001), same port: a full rejoin, media rebuilt.
+    story.announce("server restart (1001), same port")
     result = await _measure(story, "server restart", "alice", lambda: _restart_server(story))
     result.note = "1001, sessions lost"
     story.results.append(result)
     await asyncio.sleep(pause)
 
     # 5. Carol is kicked: a final goodbye, no reconnect attempt.
+    story.announce("Carol is kicked (final goodbye)")
     handshakes = story.server.stats.handshakes["ok"]
     await story.server.kick("carol")
     detection = await _wait(lambda: carol.state == "disconnected", 5)
@@ -258,8 +265,8 @@ async def run_demo(quick: bool = False, plain: bool = False) -> int:
         ),
         "carol": _client("carol", url["carol"], "tone:740", 4),
     }
-    story = Story(server, server.port, proxies, clients, ears)
     view = LiveView(clients, plain=plain or not sys.stdout.isatty())
+    story = Story(server, server.port, proxies, clients, ears, view.announce)
     view.start()
     try:
         for client in clients.values():
@@ -270,6 +277,7 @@ async def run_demo(quick: bool = False, plain: bool = False) -> int:
         await _wait(lambda: bool(ears.heard), 10)
         chatter = asyncio.create_task(_chatter(clients["alice"]))
         await _story(story, quick)
+        view.announce("done")
     finally:
         if "chatter" in locals():
             chatter.cancel()

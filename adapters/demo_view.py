@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fsm.events import StateChanged
 
-from .console import RESET, StatusLine
+from .console import COLOURS, RESET, StatusLine
 
 PASS, FAIL = "\x1b[32mPASS\x1b[0m", "\x1b[31mFAIL\x1b[0m"
 
@@ -35,10 +36,17 @@ class LiveView:
         self.clients = clients
         self.plain = plain
         self._task: asyncio.Task[None] | None = None
-        self._lines = {name: StatusLine(sys.stdout, colour=True) for name in clients}
+        self._lines = {name: StatusLine(sys.stdout, colour=False, keys=False) for name in clients}
+        self.act = "connecting"
         if plain:
             for name, client in clients.items():
                 client.add_listener(_Transitions(name))
+
+    def announce(self, act: str) -> None:
+        """Name the scene being played (a header line, or a line of its own when plain)."""
+        self.act = act
+        if self.plain:
+            print(f"== {act}")
 
     def start(self) -> None:
         if not self.plain:
@@ -49,18 +57,24 @@ class LiveView:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            sys.stdout.write("\n" * len(self.clients))
+            sys.stdout.write("\n")
 
     async def _redraw(self) -> None:
         loop = asyncio.get_running_loop()
         first = True
         while True:
             if not first:
-                sys.stdout.write(f"\x1b[{len(self.clients)}F")  # back to the block's start
+                sys.stdout.write(f"\x1b[{len(self.clients) + 1}F")  # back to the block's start
             first = False
+            sys.stdout.write(
+                f"\x1b[2K   now: {self.act}"[: shutil.get_terminal_size().columns] + "\n"
+            )
+            width = shutil.get_terminal_size().columns - 8
             for name, client in self.clients.items():
-                line = self._lines[name].render(client.machine, loop.time())
-                sys.stdout.write(f"\x1b[2K{name:>6} {line}{RESET}\n")
+                # One terminal row per client, or the cursor arithmetic above breaks.
+                line = self._lines[name].render(client.machine, loop.time())[:width]
+                colour = COLOURS.get(client.state, "")
+                sys.stdout.write(f"\x1b[2K{name:>6} {colour}{line}{RESET}\n")
             sys.stdout.flush()
             await asyncio.sleep(0.2)
 
