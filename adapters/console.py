@@ -63,18 +63,7 @@ class StatusLine:
             text += f" (degraded: {machine.reason})"
         elif state == "error":
             text += f": {machine.reason}" + (f" - {self.guidance}" if self.guidance else "")
-        speaker = machine.channel.speaker
-        if machine.talk.floor == "granted":
-            talk = "YOU ARE TALKING"
-        elif machine.talk.held:
-            talk = "waiting for the floor"
-        elif state != "connected":
-            talk = "not in the channel"  # the last picture is stale: do not show it
-        elif speaker:
-            talk = f"{speaker} is talking"
-        else:
-            talk = "channel quiet"
-        line = f"[{machine.channel.name}] {text} | {talk}"
+        line = f"[{machine.channel.name}] {text} | {_talk(machine, state)}"
         if self.keys:
             line += " | space: talk, q: quit"
         if self.colour:
@@ -84,6 +73,18 @@ class StatusLine:
     def draw(self, machine: Any, now: float) -> None:
         self.out.write("\r\x1b[2K" + self.render(machine, now))
         self.out.flush()
+
+
+def _talk(machine: Any, state: str) -> str:
+    """Who talks, from our side of the floor."""
+    speaker = machine.channel.speaker
+    if machine.talk.floor == "granted":
+        return "YOU ARE TALKING"
+    if machine.talk.held:
+        return "waiting for the floor"
+    if state != "connected":
+        return "not in the channel"  # the last picture is stale: do not show it
+    return f"{speaker} is talking" if speaker else "channel quiet"
 
 
 @contextlib.contextmanager
