@@ -77,7 +77,7 @@ class StatusLine:
 
 def _talk(machine: Any, state: str) -> str:
     """Who talks, from our side of the floor."""
-    speaker = machine.channel.speaker
+    speaker = machine.channel.name_of(machine.channel.speaker)
     if machine.talk.floor == "granted":
         return "YOU ARE TALKING"
     if machine.talk.held:

@@ -54,6 +54,7 @@ REQUESTS: Final = frozenset(
 )
 
 # JoinResult: {"session_id": str, "resumed": bool, "peer_id": str, "members": [peer_id...],
+#              "names": {peer_id: user},
 #              "speaker": peer_id | null, "producers": [{"producer_id", "peer_id"}...]}
 # A join with the session_id of a session the server still keeps (grace period) resumes
 # it: same peer_id, "resumed": true, its transports/producer/consumers kept.

@@ -20,6 +20,8 @@ class ChannelActions(MachineCore):
                 self.ports.transports.expect_audio(self._remote_speaking())
         elif kind == "peerJoined" and isinstance(peer, str):
             self.channel.members.add(peer)
+            if isinstance(data.get("user"), str):
+                self.channel.names[peer] = data["user"]
         elif kind == "peerLeft" and isinstance(peer, str):
             self.channel.members.discard(peer)
         self._emit(ChannelChanged(kind, data, self.channel.speaker))

@@ -13,8 +13,13 @@ class Channel:
     session_id: str | None = None
     peer_id: str | None = None
     members: set[str] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)  # peer id -> user name, if known
     speaker: str | None = None
     producers: dict[str, str] = field(default_factory=dict)  # producer id -> peer id
+
+    def name_of(self, peer_id: str | None) -> str | None:
+        """The user name of ``peer_id`` when the server told us, else the peer id."""
+        return None if peer_id is None else self.names.get(peer_id, peer_id)
 
 
 @dataclass

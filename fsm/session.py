@@ -176,6 +176,11 @@ class SessionSteps(MessageActions):
         channel.members = (
             {m for m in members if isinstance(m, str)} if isinstance(members, list) else set()
         )
+        names = value.get("names")
+        if isinstance(names, Mapping):
+            channel.names = {
+                k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)
+            }
         speaker = value.get("speaker")
         channel.speaker = speaker if isinstance(speaker, str) else None
         channel.producers = {}

@@ -107,6 +107,7 @@ class Hub:
             "resumed": resumed,
             "peer_id": session.peer_id,
             "members": list(channel.members),
+            "names": {peer: member.user for peer, member in channel.members.items()},
             "speaker": channel.speaker,
             "producers": [
                 {"producer_id": producer, "peer_id": owner}

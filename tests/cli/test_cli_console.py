@@ -44,3 +44,10 @@ def test_transmitting_is_shown() -> None:
     rig.send("talk_pressed")
     rig.fakes.signaling.answer("pttStart", {"granted": True})
     assert "YOU ARE TALKING" in StatusLine(io.StringIO(), colour=False).render(rig.machine, 0.0)
+
+
+def test_speaker_is_shown_by_user_name_when_known() -> None:
+    rig = rig_in("connected.ready")
+    rig.fakes.signaling.notify("peerJoined", {"peer_id": "p-9", "user": "carol"})
+    rig.fakes.signaling.notify("speakerChanged", {"peer_id": "p-9"})
+    assert "carol is talking" in StatusLine(io.StringIO(), colour=False).render(rig.machine, 0.0)

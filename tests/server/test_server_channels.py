@@ -15,7 +15,9 @@ async def test_join_result_and_peer_joined(connect: Connect) -> None:
     """A join answers the JoinResult; the members already there hear peerJoined."""
     alice = await connect("alice")
     first = alice.joined
-    assert set(first) == {"session_id", "resumed", "peer_id", "members", "speaker", "producers"}
+    assert set(first) == {
+        "session_id", "resumed", "peer_id", "members", "names", "speaker", "producers"
+    }  # fmt: skip
     assert first["resumed"] is False
     assert first["members"] == [first["peer_id"]]
     assert (first["speaker"], first["producers"]) == (None, [])
