@@ -38,6 +38,8 @@ class TalkActions(ChannelActions):
             self.ports.signaling.request("pttStop", {"tx_id": tx_id}, ignore_reply)
         self.talk.floor = "none"
         self.talk.tx_id = None
+        if was_talking and self.channel.speaker == self.channel.peer_id:
+            self.channel.speaker = None  # we stopped: do not show ourselves talking meanwhile
         if self.ports.transports is not None:
             self.ports.transports.set_transmitting(False)
 
