@@ -24,7 +24,7 @@ async def test_tone_track_frames_are_paced_and_carry_the_tone() -> None:
     await closed(audio)
 
     # The first frame is immediate, then one per 20 ms: 25 x 20 ms = 0.5 s.
-    assert 0.48 <= elapsed < 0.65
+    assert 0.48 <= elapsed < 0.9  # paced, not bursty; the upper bound allows a loaded CI box
     for i, frame in enumerate(frames):
         assert (frame.samples, frame.sample_rate) == (960, 48000)
         assert (frame.format.name, frame.layout.name) == ("s16", "mono")

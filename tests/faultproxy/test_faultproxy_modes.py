@@ -135,11 +135,11 @@ async def test_latency_delays_each_way_in_order(proxy: FaultProxy) -> None:
         writer.write(chunk)
         await asyncio.sleep(0.01)
     assert await asyncio.wait_for(reader.readexactly(3), 1.0) == b"abc"
-    assert 0.2 <= time.monotonic() - started < 0.6
+    assert 0.2 <= time.monotonic() - started < 1.0  # upper bound generous: a loaded CI box
     proxy.pass_through()
     started = time.monotonic()
     await _roundtrip(stream)
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.2  # no latency left (0.1 s each way would be 0.2+)
 
 
 async def test_blackhole_forwards_nothing_and_closes_nothing(proxy: FaultProxy, echo: Echo) -> None:
