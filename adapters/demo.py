@@ -61,7 +61,7 @@ class VoiceTap(MemoryTap):
 
 
 @dataclass
-class Result:
+class FaultResult:
     fault: str
     detection: float | None = None
     recovery: float | None = None
@@ -79,7 +79,7 @@ class Story:
     clients: dict[str, ConnectionManager]
     ears: VoiceTap
     announce: Callable[[str], None]
-    results: list[Result] = field(default_factory=list)
+    results: list[FaultResult] = field(default_factory=list)
 
 
 async def _wait(predicate: Callable[[], bool], limit: float) -> float | None:
@@ -128,7 +128,7 @@ async def _measure(
     *,
     heal: Callable[[], Awaitable[None]] | None = None,
     hold: float = 0.0,
-) -> Result:
+) -> FaultResult:
     """Inject a fault on ``who``'s path, time detection and recovery, judge the audio."""
     client = story.clients[who]
     dropped_before = sum(client.metrics.dropped.values())
@@ -148,7 +148,7 @@ async def _measure(
     # Bob must hear Alice again *after* the recovery: only then is the gap known.
     heard_again = await _wait(lambda: bool(story.ears.heard) and story.ears.heard[-1] > back, 5)
     gap = story.ears.longest_gap(start, time.monotonic()) if heard_again is not None else None
-    result = Result(
+    result = FaultResult(
         fault,
         detection=detection,
         recovery=recovery,
@@ -221,7 +221,7 @@ async def _story(story: Story, quick: bool) -> None:
     await asyncio.sleep(1.5)
     retried = story.server.stats.handshakes["ok"] != handshakes
     story.results.append(
-        Result(
+        FaultResult(
             "kick",
             detection=detection,
             recovery=None,
