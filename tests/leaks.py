@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+from typing import Any
 
 
 def client_sockets(port: int) -> int:
@@ -27,3 +29,21 @@ def client_sockets(port: int) -> int:
             if remote_port == port and fields[9] in inodes:
                 count += 1
     return count
+
+
+def tasks_of(files: set[str]) -> list[asyncio.Task[Any]]:
+    """Running tasks whose coroutine is defined in ``files`` or belongs to a websockets
+    client connection: what a closed client must not leave running."""
+    from websockets.asyncio.client import ClientConnection
+
+    found = []
+    for task in asyncio.all_tasks():
+        if task.done():
+            continue
+        coro = task.get_coro()
+        code = getattr(coro, "cr_code", None)
+        frame = getattr(coro, "cr_frame", None)
+        owner = frame.f_locals.get("self") if frame is not None else None
+        if (code is not None and code.co_filename in files) or isinstance(owner, ClientConnection):
+            found.append(task)
+    return found

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
 import threading
 
@@ -16,6 +14,7 @@ from av.frame import Frame
 
 from adapters.audio import RATE, SoundDeviceAudio, ToneSource
 from fsm.ports import Result
+from tests.jack import jack_running
 
 
 async def start(audio: SoundDeviceAudio) -> Result:
@@ -65,33 +64,10 @@ def thread_baseline() -> set[threading.Thread]:
 
 
 # --- JACK ------------------------------------------------------------------------------
-def jack_running() -> bool:
-    if shutil.which("jack_wait") is None:
-        return False
-    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
-    out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True, env=env, check=False)
-    return out.stdout.strip() == "running"
-
-
 @pytest.fixture
 def jack() -> None:
     if not jack_running():
         pytest.skip("no JACK server: run .ci/audio-up.sh (jackd dummy backend) first")
-
-
-def jack_ports() -> dict[str, set[str]]:
-    """Every JACK port with its properties (``input``/``output``...), from ``jack_lsp -p``."""
-    out = subprocess.run(["jack_lsp", "-p"], capture_output=True, text=True, check=True).stdout
-    ports: dict[str, set[str]] = {}
-    name = ""
-    for line in out.splitlines():
-        if line.startswith(("\t", " ")):
-            props = line.strip().removeprefix("properties:")
-            ports[name] = {p.strip() for p in props.split(",") if p.strip()}
-        else:
-            name = line.strip()
-            ports[name] = set()
-    return ports
 
 
 def jack_connections(port: str) -> set[str]:

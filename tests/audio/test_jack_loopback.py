@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from adapters.audio import SoundDeviceAudio, dominant_frequency, list_devices, rms_dbfs
+from tests.jack import jack_ports
 
 from .conftest import (
     StereoToneTrack,
     closed,
     jack_connections,
-    jack_ports,
     other_tasks,
     other_threads,
     start,

@@ -12,8 +12,9 @@ import pytest
 from adapters.audio import SoundDeviceAudio, portaudio
 from fsm.errors import DeviceError, UsageError
 from fsm.ports import Tone
+from tests.jack import jack_ports
 
-from .conftest import StereoToneTrack, closed, jack_ports, other_tasks, other_threads, start
+from .conftest import StereoToneTrack, closed, other_tasks, other_threads, start
 
 
 async def test_stop_leaves_no_task_or_thread(

@@ -21,7 +21,7 @@ from adapters.server import PttServer, mint_token
 from adapters.signaling import SignalingOptions
 from fsm.events import PttEvent, Reconnecting, StateChanged
 from fsm.observe import Recorder
-from tests.leaks import client_sockets
+from tests.leaks import client_sockets, tasks_of
 
 SECRET = "e2e-secret-" + "0123456789abcdef" * 4  # >= 32 bytes: PyJWT stays quiet
 CHANNEL = "ops"
@@ -128,22 +128,9 @@ async def steady(value: Callable[[], Any], seconds: float) -> Any:
 
 def client_tasks() -> list[asyncio.Task[Any]]:
     """Running tasks of the signaling adapter, its token provider or its websockets client."""
-    from websockets.asyncio.client import ClientConnection
-
     from adapters import signaling, tokens
 
-    mine = {signaling.__file__, tokens.__file__}
-    found = []
-    for task in asyncio.all_tasks():
-        if task.done():
-            continue
-        coro = task.get_coro()
-        code = getattr(coro, "cr_code", None)
-        frame = getattr(coro, "cr_frame", None)
-        owner = frame.f_locals.get("self") if frame is not None else None
-        if (code is not None and code.co_filename in mine) or isinstance(owner, ClientConnection):
-            found.append(task)
-    return found
+    return tasks_of({signaling.__file__, tokens.__file__})
 
 
 class World:

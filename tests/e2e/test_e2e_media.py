@@ -25,7 +25,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -48,6 +47,7 @@ from fsm import FixedSchedule
 from fsm.events import ChannelChanged, PttEvent, Reconnected, StateChanged
 from fsm.observe import Listener
 from fsm.ports import Tone
+from tests.jack import jack_ports, jack_running
 
 pytestmark = pytest.mark.e2e
 
@@ -377,29 +377,6 @@ def report(record_property: Callable[[str, object], None], name: str, seconds: f
 
 
 # === 1. A's real microphone (JACK) -> SFU -> B ==========================================
-def jack_running() -> bool:
-    if shutil.which("jack_wait") is None or shutil.which("jack_connect") is None:
-        return False
-    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
-    out = subprocess.run(["jack_wait", "-c"], capture_output=True, text=True, env=env, check=False)
-    return out.stdout.strip() == "running"
-
-
-def jack_ports() -> dict[str, set[str]]:
-    """Every JACK port with its properties (``input``/``output``...), from ``jack_lsp -p``."""
-    out = subprocess.run(["jack_lsp", "-p"], capture_output=True, text=True, check=True).stdout
-    ports: dict[str, set[str]] = {}
-    name = ""
-    for line in out.splitlines():
-        if line.startswith(("\t", " ")):
-            props = line.strip().removeprefix("properties:")
-            ports[name] = {p.strip() for p in props.split(",") if p.strip()}
-        else:
-            name = line.strip()
-            ports[name] = set()
-    return ports
-
-
 class SineOutput:
     """A PortAudio output stream on the JACK device playing a continuous sine."""
 

@@ -23,7 +23,7 @@ from adapters.server.gate import Gate
 from adapters.signaling import SignalingOptions, WebSocketSignaling
 from fsm.errors import LinkError
 from fsm.ports import Result
-from tests.leaks import client_sockets
+from tests.leaks import client_sockets, tasks_of
 
 SECRET = "signaling-secret-" + "0123456789abcdef" * 4
 CHANNEL = "ops"
@@ -122,21 +122,7 @@ async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> Non
 
 def adapter_tasks() -> list[asyncio.Task[Any]]:
     """Running tasks that belong to the signaling adapter or to its websockets client."""
-    from websockets.asyncio.client import ClientConnection
-
-    found = []
-    for task in asyncio.all_tasks():
-        if task.done():
-            continue
-        coro = task.get_coro()
-        code = getattr(coro, "cr_code", None)
-        frame = getattr(coro, "cr_frame", None)
-        owner = frame.f_locals.get("self") if frame is not None else None
-        if (code is not None and code.co_filename == signaling_module.__file__) or isinstance(
-            owner, ClientConnection
-        ):
-            found.append(task)
-    return found
+    return tasks_of({signaling_module.__file__})
 
 
 # --- servers, proxy, tokens, adapters ------------------------------------------------------
