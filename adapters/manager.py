@@ -18,16 +18,15 @@ from typing import Any, Literal
 
 import structlog
 
+from adapters.backends.reference.link import SignalingOptions, WebSocketSignaling
+from adapters.devices.clock import LoopClock
+from adapters.devices.tokens import ProviderTokens, TokenProvider
 from fsm import ConnectionMachine, IllegalTransition, Settings, StateChanged
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.errors import ConfigError
 from fsm.events import PttEvent
 from fsm.observe import Listener, LogListener, guarded
 from fsm.ports import Audio, Clock, Ports, Signaling, TokenSource, Transports
-
-from .clock import LoopClock
-from .signaling import SignalingOptions, WebSocketSignaling
-from .tokens import ProviderTokens, TokenProvider
 
 log = structlog.get_logger("ptt.manager")
 
@@ -301,14 +300,14 @@ class ConnectionManager:
         audio = self._audio
         transports = self._transports
         if self._media and audio is None:
-            from .audio import SoundDeviceAudio
+            from adapters.devices.audio import SoundDeviceAudio
 
             o = self._audio_options
             audio = SoundDeviceAudio(
                 o.source, output=o.output, output_device=o.output_device, wav_path=o.sink
             )
         if self._media and transports is None:
-            from .transports import AiortcTransports
+            from adapters.backends.reference.media import AiortcTransports
 
             if not isinstance(signaling, WebSocketSignaling):
                 raise ConfigError("the aiortc transports need the WebSocket signaling adapter")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.diagrams import MERMAID, SVG, TABLE, expected, write
+from adapters.app.diagrams import MERMAID, SVG, TABLE, expected, write
 from fsm.table import states
 
 DIAGRAMS = Path(__file__).resolve().parent.parent / "diagrams"

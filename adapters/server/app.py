@@ -14,7 +14,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 from .dispatch import Dispatcher
 from .gate import Gate

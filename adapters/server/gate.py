@@ -15,7 +15,7 @@ import structlog
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 from .auth import Claims, TokenError, TokenExpired, bearer_token, verify_token
 from .stats import Stats

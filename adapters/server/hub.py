@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 from .channels import Channel, Channels
 from .dedup import RecentIds

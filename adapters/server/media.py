@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 #: Seconds without audio from the floor holder's producer before a router that watches
 #: for stalls reports it (shorter than the clients' 3 s media liveness check, so listeners

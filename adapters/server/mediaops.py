@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 from .hub import Hub
 from .link import Link

@@ -51,18 +51,19 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 from av.frame import Frame
 
-from adapters.protocol import (
+from adapters.backends.reference.media.pc import close_pc
+from adapters.backends.reference.protocol import (
     E_BAD_REQUEST,
     E_FORBIDDEN,
     E_INTERNAL,
     E_NOT_FOUND,
     E_NOT_JOINED,
 )
-from adapters.server.media import (  # MediaError: the dispatcher's type, it maps .code
+
+from .media import (  # MediaError: the dispatcher's type, it maps .code
     STALL_TIMEOUT,
     MediaError,
 )
-from adapters.transports.pc import close_pc
 
 log = structlog.get_logger("ptt.server.sfu")
 

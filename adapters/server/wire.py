@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 
 RequestId = int | str
 

@@ -12,7 +12,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamTrack
 from av.frame import Frame
 
-from adapters.audio import RATE, SoundDeviceAudio, ToneSource
+from adapters.devices.audio import RATE, SoundDeviceAudio, ToneSource
 from fsm.ports import Result
 from tests.jack import jack_running
 

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from adapters.audio import SoundDeviceAudio, dominant_frequency, list_devices, rms_dbfs
+from adapters.devices.audio import SoundDeviceAudio, dominant_frequency, list_devices, rms_dbfs
 from tests.jack import jack_ports
 
 from .conftest import (

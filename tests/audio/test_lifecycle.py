@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.audio import SoundDeviceAudio, portaudio
+from adapters.devices.audio import SoundDeviceAudio, portaudio
 from fsm.errors import DeviceError, UsageError
 from fsm.ports import Tone
 from tests.jack import jack_ports
@@ -111,7 +111,7 @@ class NoPortAudio:
         if name == "sounddevice":
             raise OSError("PortAudio library not found")
 sys.meta_path.insert(0, NoPortAudio())
-from adapters.audio import SoundDeviceAudio
+from adapters.devices.audio import SoundDeviceAudio
 from fsm.ports import Tone
 
 async def main():

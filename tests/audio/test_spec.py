@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.audio import DeviceSpec, ToneSpec, WavSpec, parse_source
-from adapters.audio.spec import DEFAULT_TONE_DBFS
+from adapters.devices.audio import DeviceSpec, ToneSpec, WavSpec, parse_source
+from adapters.devices.audio.spec import DEFAULT_TONE_DBFS
 from fsm.errors import ConfigError
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from adapters.audio import SoundDeviceAudio, dominant_frequency, rms_dbfs
+from adapters.devices.audio import SoundDeviceAudio, dominant_frequency, rms_dbfs
 
 from .conftest import closed, start
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.audio import SoundDeviceAudio, dominant_frequency
-from adapters.audio.tones import BEEPS, tone_samples
+from adapters.devices.audio import SoundDeviceAudio, dominant_frequency
+from adapters.devices.audio.tones import BEEPS, tone_samples
 from fsm.ports import Tone
 
 from .conftest import StereoToneTrack, closed, start

@@ -8,10 +8,10 @@ import av
 import numpy as np
 import pytest
 
-from adapters.audio import dominant_frequency, rms_dbfs, sine
-from adapters.audio.frames import FrameConverter, Rechunker
-from adapters.audio.ring import RingBuffer
-from adapters.audio.threads import Workers
+from adapters.devices.audio import dominant_frequency, rms_dbfs, sine
+from adapters.devices.audio.frames import FrameConverter, Rechunker
+from adapters.devices.audio.ring import RingBuffer
+from adapters.devices.audio.threads import Workers
 
 
 @pytest.mark.parametrize("freq", [150.0, 440.0, 1234.5])

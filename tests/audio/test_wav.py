@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
+from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
 from fsm.errors import DeviceError
 
 from .conftest import StereoToneTrack, closed, start

@@ -12,8 +12,8 @@ import time
 import tracemalloc
 
 from adapters import ConnectionManager, SignalingOptions
-from adapters.faultproxy import FaultProxy
 from adapters.server import PttServer, mint_token
+from adapters.testing.faultproxy import FaultProxy
 from fsm import ConnectionMachine, FixedSchedule, LinkError, Settings
 from fsm.testing import Fakes
 

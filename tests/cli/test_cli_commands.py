@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.audio import dominant_frequency
-from adapters.faultproxy import FaultProxy
+from adapters.devices.audio import dominant_frequency
 from adapters.server import verify_token
+from adapters.testing.faultproxy import FaultProxy
 
 SECRET = "cli-test-secret-0123456789abcdef0123"
-PTT = [sys.executable, "-m", "adapters.cli"]
+PTT = [sys.executable, "-m", "adapters.app.cli"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 def test_console_script_is_declared() -> None:
-    """`pip install` gives a `ptt` command that runs adapters.cli:main."""
+    """`pip install` gives a `ptt` command that runs adapters.app.cli:main."""
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert scripts.get("ptt") == "adapters.cli:main"
+    assert scripts.get("ptt") == "adapters.app.cli:main"
 
 
 def test_token_prints_one_jwt_alone_on_a_line() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from adapters.console import GREEN, RED, YELLOW, StatusLine
+from adapters.app.console import GREEN, RED, YELLOW, StatusLine
 from fsm import ErrorRaised, LinkError, Reconnecting
 from tests.fsm.drive import rig_in
 

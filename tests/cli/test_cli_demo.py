@@ -23,7 +23,7 @@ def test_demo_runs_the_story_and_every_fault_passes() -> None:
     """Each fault is measured (detection, recovery, audio gap) and judged PASS; exit 0."""
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "demo", "--quick", "--plain"],
+        [sys.executable, "-m", "adapters.app.cli", "demo", "--quick", "--plain"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -80,7 +80,7 @@ class Terminal:
 @pytest.fixture
 def server_url() -> object:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "serve", "--secret", SECRET, "--port", "0",
+        [sys.executable, "-m", "adapters.app.cli", "serve", "--secret", SECRET, "--port", "0",
          "--no-media"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
@@ -92,7 +92,7 @@ def server_url() -> object:
 
 def test_status_line_key_toggles_talk_and_ctrl_c_disconnects(server_url: str) -> None:
     term = Terminal(
-        sys.executable, "-m", "adapters.cli", "connect", server_url, "--channel", "ops",
+        sys.executable, "-m", "adapters.app.cli", "connect", server_url, "--channel", "ops",
         "--token", mint_token(SECRET, "ann", "ops", 60), "--signaling-only",
     )  # fmt: skip
     try:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import fsm
-from adapters.faultproxy import FaultProxy
+from adapters.backends.reference.link import SignalingOptions
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, mint_token
-from adapters.signaling import SignalingOptions
+from adapters.testing.faultproxy import FaultProxy
 from fsm.events import PttEvent, Reconnecting, StateChanged
 from fsm.observe import Recorder
 from tests.leaks import client_sockets, tasks_of
@@ -128,7 +128,8 @@ async def steady(value: Callable[[], Any], seconds: float) -> Any:
 
 def client_tasks() -> list[asyncio.Task[Any]]:
     """Running tasks of the signaling adapter, its token provider or its websockets client."""
-    from adapters import signaling, tokens
+    from adapters.backends.reference import link as signaling
+    from adapters.devices import tokens
 
     return tasks_of({signaling.__file__, tokens.__file__})
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import structlog
 
+from adapters.backends.reference.link import SignalingOptions
 from adapters.manager import ConnectionManager
-from adapters.signaling import SignalingOptions
 from fsm import FixedSchedule
 from fsm.events import PttEvent
 from fsm.observe import Listener
@@ -70,7 +70,7 @@ def _other_tasks() -> list[str]:
 
 
 async def main(url: str, channel: str, source: str, liveness: float) -> None:
-    from adapters.audio import SoundDeviceAudio
+    from adapters.devices.audio import SoundDeviceAudio
 
     manager = ConnectionManager(
         url,

@@ -36,13 +36,19 @@ import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
 
-from adapters.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, list_devices, rms_dbfs
-from adapters.audio.frames import RATE, Samples
-from adapters.faultproxy import FaultProxy
+from adapters.backends.reference.link import SignalingOptions
+from adapters.backends.reference.media import AiortcTransports
+from adapters.devices.audio import (
+    MemoryTap,
+    SoundDeviceAudio,
+    dominant_frequency,
+    list_devices,
+    rms_dbfs,
+)
+from adapters.devices.audio.frames import RATE, Samples
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, media_server, mint_token
-from adapters.signaling import SignalingOptions
-from adapters.transports import AiortcTransports
+from adapters.testing.faultproxy import FaultProxy
 from fsm import FixedSchedule
 from fsm.events import ChannelChanged, PttEvent, Reconnected, StateChanged
 from fsm.observe import Listener
@@ -381,7 +387,7 @@ class SineOutput:
     """A PortAudio output stream on the JACK device playing a continuous sine."""
 
     def __init__(self, freq: float, level_dbfs: float) -> None:
-        from adapters.audio.portaudio import sounddevice
+        from adapters.devices.audio.portaudio import sounddevice
 
         sd = sounddevice()
         device = next(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from fsm.errors import ConnectRefused, ConnectTimeout, KeepaliveTimeout, LinkError
 from fsm.events import ChannelChanged, ErrorRaised, Reconnected
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from websockets.exceptions import ConnectionClosedError
 
-from adapters.faultproxy import FaultProxy, Mode
 from adapters.server import PttServer
 from adapters.server.testing import RawClient, bearer
+from adapters.testing.faultproxy import FaultProxy, Mode
 
 QUIET = 0.2  # how long "nothing arrives" is watched for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters import ConnectionManager
-from adapters.audio import SoundDeviceAudio
+from adapters.devices.audio import SoundDeviceAudio
 from adapters.server import media_server, mint_token
 from fsm import ErrorRaised, FixedSchedule
 from fsm.observe import Recorder

@@ -12,7 +12,7 @@ from websockets.datastructures import HeadersLike
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import (
     CHANNEL_HEADER,
     PttServer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import PttServer
 from adapters.server.testing import RawClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import PttServer
 from adapters.server.testing import RawClient
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import PttServer
 from adapters.server.testing import RawClient, bearer
 

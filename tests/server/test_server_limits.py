@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import PttServer
 from adapters.server.limits import Admission, RateLimiter
 from adapters.server.testing import RawClient

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import MediaError, PttServer
 from adapters.server.testing import RawClient
 

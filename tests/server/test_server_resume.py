@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server import PttServer
 from adapters.server.testing import RawClient
 

@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
-from adapters import protocol
-from adapters.audio import MemoryTap, SoundDeviceAudio, dominant_frequency
+from adapters.backends.reference import protocol
+from adapters.backends.reference.media import AiortcTransports
+from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, media_server, mint_token
 from adapters.server.sfu import AiortcRouter
 from adapters.server.testing import RawClient
-from adapters.transports import AiortcTransports
 from fsm import FixedSchedule
 from fsm.events import ChannelChanged, PttEvent, StateChanged
 from fsm.observe import Recorder

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from adapters import signaling as signaling_module
-from adapters.faultproxy import FaultProxy
+from adapters.backends.reference import link as signaling_module
+from adapters.backends.reference.link import SignalingOptions, WebSocketSignaling
 from adapters.server import PttServer, mint_token
 from adapters.server.gate import Gate
-from adapters.signaling import SignalingOptions, WebSocketSignaling
+from adapters.testing.faultproxy import FaultProxy
 from fsm.errors import LinkError
 from fsm.ports import Result
 from tests.leaks import client_sockets, tasks_of

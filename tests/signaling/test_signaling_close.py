@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from fsm.errors import LinkError
 
 

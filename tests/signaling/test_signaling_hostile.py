@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from fsm.classify import DEFAULT_TABLE, Verdict
 from fsm.errors import ProtocolViolation
 

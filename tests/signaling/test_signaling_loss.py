@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from fsm.classify import DEFAULT_TABLE, Verdict
 from fsm.errors import KeepaliveTimeout, LinkError
 

@@ -9,8 +9,8 @@ import pytest
 from websockets.exceptions import ConnectionClosedError
 from websockets.frames import Close
 
-from adapters import protocol
-from adapters import signaling as signaling_module
+from adapters.backends.reference import link as signaling_module
+from adapters.backends.reference import protocol
 from fsm.errors import KeepaliveTimeout, LinkError
 
 

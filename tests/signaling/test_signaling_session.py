@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters import protocol
+from adapters.backends.reference import protocol
 from adapters.server.testing import RawClient
 from fsm.ports import Result
 

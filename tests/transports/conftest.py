@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from adapters.backends.reference.media import AiortcTransports
 from adapters.server.sfu import AiortcRouter
-from adapters.transports import AiortcTransports
 
 from .support import Events, RouterRequester, ToneAudio, outcome
 

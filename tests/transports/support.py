@@ -13,7 +13,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from adapters.protocol import (
+from adapters.backends.reference.protocol import (
     CLOSE_CONSUMER,
     CONNECT_TRANSPORT,
     CONSUME,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.protocol import CLOSE_CONSUMER, CONSUME
+from adapters.backends.reference.protocol import CLOSE_CONSUMER, CONSUME
 from adapters.server.sfu import AiortcRouter
 from fsm.ports import Result
 

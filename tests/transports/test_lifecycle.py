@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from adapters.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT
+from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT
 from adapters.server.sfu import AiortcRouter
-from adapters.transports import AiortcTransports
 from fsm.errors import LinkError, RequestFailed, TransportError
 from fsm.ports import Result
 

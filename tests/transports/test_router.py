@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.protocol import E_BAD_REQUEST, E_FORBIDDEN, E_NOT_FOUND
+from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference.protocol import E_BAD_REQUEST, E_FORBIDDEN, E_NOT_FOUND
 from adapters.server.sfu import AiortcRouter, MediaError
-from adapters.transports import AiortcTransports
 
 from .conftest import CHANNEL, MakeClient
 from .support import Events, RouterRequester, ToneAudio, outcome, until

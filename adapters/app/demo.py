@@ -20,15 +20,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.backends.reference.link import SignalingOptions
+from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
+from adapters.devices.audio.frames import Samples
+from adapters.manager import ConnectionManager
+from adapters.server import PttServer, media_server, mint_token
+from adapters.testing.faultproxy import FaultProxy
 from fsm import FixedSchedule
 
-from .audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
-from .audio.frames import Samples
 from .demo_view import LiveView, render_table
-from .faultproxy import FaultProxy
-from .manager import ConnectionManager
-from .server import PttServer, media_server, mint_token
-from .signaling import SignalingOptions
 
 SECRET = "ptt-demo-secret-0123456789abcdef0123"
 CHANNEL = "stage"

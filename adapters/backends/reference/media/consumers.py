@@ -23,7 +23,7 @@ import structlog
 from aiortc import RTCPeerConnection, RTCRtpCodecCapability, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
-from adapters.protocol import CLOSE_CONSUMER, CONSUME
+from adapters.backends.reference.protocol import CLOSE_CONSUMER, CONSUME
 
 from .errors import field
 from .negotiation import Call, answer_from, offer_of

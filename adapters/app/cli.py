@@ -40,7 +40,7 @@ def _configure_logging(level: str) -> None:
 
 # --- ptt serve ------------------------------------------------------------------------------
 def _serve(args: argparse.Namespace) -> int:
-    from .server import PttServer, media_server, serve_forever
+    from adapters.server import PttServer, media_server, serve_forever
 
     _configure_logging(args.log_level)
     options: dict[str, Any] = {
@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 # --- ptt token ------------------------------------------------------------------------------
 def _token(args: argparse.Namespace) -> int:
-    from .server import mint_token
+    from adapters.server import mint_token
 
     print(mint_token(args.secret, args.user, args.channel, args.ttl))
     return EXIT_OK

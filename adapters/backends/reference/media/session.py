@@ -28,7 +28,7 @@ from aiortc import (
     RTCRtpSender,
 )
 
-from adapters.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT, PRODUCE
+from adapters.backends.reference.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT, PRODUCE
 from fsm.errors import TransportError
 
 from .consumers import ConsumerSet

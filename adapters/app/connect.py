@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.backends.reference.link import SignalingOptions
+from adapters.manager import AudioOptions, ConnectionManager, PttMode
 from fsm import ExponentialBackoff, FixedSchedule
 from fsm.backoff import BackoffPolicy
 from fsm.errors import ConfigError
@@ -19,8 +21,6 @@ from fsm.events import ChannelChanged, PttEvent
 
 from .console import StatusLine, keys
 from .jsonlines import event_record, write_record
-from .manager import AudioOptions, ConnectionManager, PttMode
-from .signaling import SignalingOptions
 
 
 @dataclass(frozen=True)
