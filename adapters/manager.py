@@ -18,15 +18,18 @@ from typing import Any, Literal
 
 import structlog
 
-from adapters.backends.reference.link import SignalingOptions, WebSocketSignaling
-from adapters.devices.clock import LoopClock
-from adapters.devices.tokens import ProviderTokens, TokenProvider
 from fsm import ConnectionMachine, IllegalTransition, Settings, StateChanged
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
-from fsm.errors import ConfigError
+from fsm.channel import ChannelPicture
+from fsm.classify import DEFAULT_TABLE, FailureTable
+from fsm.errors import ConfigError, UsageError
 from fsm.events import PttEvent
 from fsm.observe import Listener, LogListener, guarded
-from fsm.ports import Audio, Clock, Ports, Signaling, TokenSource, Transports
+from fsm.ports import Audio, Clock, Ports, TokenSource
+
+from .backends import AudioIO, Backend, BackendContext, resolve
+from .devices.clock import LoopClock
+from .devices.tokens import ProviderTokens, TokenProvider
 
 log = structlog.get_logger("ptt.manager")
 
@@ -77,7 +80,7 @@ class PttController:
     def held(self) -> bool:
         """Whether the user wants to talk (the button is held, or toggled on)."""
         machine = self._manager._machine
-        return machine is not None and machine.talk.held
+        return machine is not None and machine.floor.held
 
     def set_mode(self, mode: PttMode) -> None:
         if mode not in ("hold", "toggle"):
@@ -102,9 +105,11 @@ class ConnectionManager:
     """The single entry point: a reconnecting push-to-talk connection to one channel.
 
     ``token`` or ``token_provider`` (an ``async def () -> str`` called once when the server
-    answers 401) authenticate; ``media=False`` gives a signaling-only client. Pass your
-    own ``signaling``/``transports``/``audio``/``clock`` ports (e.g. ``fsm.testing``
-    fakes) to replace the real adapters.
+    says the token is no good) authenticate; ``media=False`` gives a signaling-only client.
+    ``backend`` is the kind of server: ``"reference"`` (``ptt serve``) by default, another
+    built-in name, or your own :class:`adapters.backends.Backend` (e.g.
+    ``adapters.testing.fakes.FakeBackend`` in tests). ``failures`` replaces the failure
+    table, ``machine_class`` the machine (a subclass of :class:`fsm.ConnectionMachine`).
     """
 
     def __init__(
@@ -115,41 +120,42 @@ class ConnectionManager:
         token: str | None = None,
         token_provider: TokenProvider | None = None,
         mode: PttMode = "hold",
+        backend: Backend | str = "reference",
         backoff: BackoffPolicy | None = None,
+        failures: FailureTable | None = None,
         media: bool = True,
         audio_options: AudioOptions | None = None,
-        signaling_options: SignalingOptions | None = None,
-        liveness_timeout: float = 3.0,
         stable_after: float = 10.0,
         step_timeout: float = 10.0,
-        signaling: Signaling | None = None,
-        transports: Transports | None = None,
+        connect_timeout: float = 11.0,
         audio: Audio | None = None,
         clock: Clock | None = None,
         tokens: TokenSource | None = None,
+        machine_class: type[ConnectionMachine] = ConnectionMachine,
         log_transitions: bool = True,
     ) -> None:
         if token is None and token_provider is None:
             raise ConfigError("give a token or a token_provider")
+        if not (isinstance(machine_class, type) and issubclass(machine_class, ConnectionMachine)):
+            raise ConfigError("machine_class must be a subclass of fsm.ConnectionMachine")
+        self.backend = resolve(backend)
         self.settings = Settings(
             url,
             channel,
             token=token or "",
             backoff=backoff or ExponentialBackoff(),
+            failures=failures or DEFAULT_TABLE,
             stable_after=stable_after,
             step_timeout=step_timeout,
-            connect_timeout=(signaling_options or SignalingOptions()).open_timeout + 1.0,
+            connect_timeout=connect_timeout,
         )
         self._token_provider = token_provider
         self._media = media
         self._audio_options = audio_options or AudioOptions()
-        self._signaling_options = signaling_options or SignalingOptions(channel=channel)
-        self._liveness_timeout = liveness_timeout
-        self._signaling = signaling
-        self._transports = transports
         self._audio = audio
         self._clock = clock
         self._tokens = tokens
+        self._machine_class = machine_class
         self._log_transitions = log_transitions
         self._fanout = _Fanout()
         self._pending_listeners: list[Any] = []
@@ -197,7 +203,7 @@ class ConnectionManager:
         ports = self._ports
         if ports is None:
             return
-        for port in (ports.signaling, ports.transports, ports.audio, ports.tokens):
+        for port in (ports.signaling, ports.media, ports.audio, ports.tokens):
             closer = getattr(port, "aclose", None) or getattr(port, "wait_closed", None)
             if closer is not None:
                 with contextlib.suppress(Exception):
@@ -247,14 +253,14 @@ class ConnectionManager:
                     return
 
     @property
-    def channel(self) -> Any:
-        """Members, speaker and producers of the channel (:class:`fsm.machine.Channel`)."""
+    def channel(self) -> ChannelPicture:
+        """Members, speaker and audio sources of the channel."""
         return self._ensure_machine().channel
 
     @property
     def transmitting(self) -> bool:
         machine = self._machine
-        return machine is not None and machine.talk.floor == "granted"
+        return machine is not None and machine.floor.granted
 
     @property
     def metrics(self) -> Metrics:
@@ -274,9 +280,11 @@ class ConnectionManager:
         if machine is not None and machine.detail == "backing_off":
             machine.send("reconnect_now")
 
-    def send_message(self, data: Mapping[str, Any], method: str = "message") -> None:
+    def send_message(self, data: Mapping[str, Any]) -> None:
         """Send ``data`` to the channel now, or queue it until the session is restored."""
-        self._user_event("send_message", method=method, data=dict(data))
+        if not self.backend.features.messages:
+            raise UsageError(f"the {self.backend.name} backend has no channel messages")
+        self._user_event("send_message", data=dict(data))
 
     def _user_event(self, event: str, **data: Any) -> None:
         machine = self._machine
@@ -292,37 +300,30 @@ class ConnectionManager:
             listeners: list[Any] = [self._fanout, *self._pending_listeners]
             if self._log_transitions:
                 listeners.append(LogListener())
-            self._machine = ConnectionMachine(self.settings, self._ports, listeners=listeners)
+            self._machine = self._machine_class(self.settings, self._ports, listeners=listeners)
         return self._machine
 
     def _build_ports(self) -> Ports:
-        signaling = self._signaling or WebSocketSignaling(self._signaling_options)
         audio = self._audio
-        transports = self._transports
         if self._media and audio is None:
-            from adapters.devices.audio import SoundDeviceAudio
+            from .devices.audio import SoundDeviceAudio
 
             o = self._audio_options
             audio = SoundDeviceAudio(
                 o.source, output=o.output, output_device=o.output_device, wav_path=o.sink
             )
-        if self._media and transports is None:
-            from adapters.backends.reference.media import AiortcTransports
-
-            if not isinstance(signaling, WebSocketSignaling):
-                raise ConfigError("the aiortc transports need the WebSocket signaling adapter")
-            transports = AiortcTransports(
-                signaling,
-                audio,  # type: ignore[arg-type]  # SoundDeviceAudio is the AudioIO seam too
-                liveness_timeout=self._liveness_timeout,
-            )
+        # The media adapters need the devices as tracks (AudioIO); a test's fake Audio is not.
+        devices = audio if self._media and isinstance(audio, AudioIO) else None
+        context = BackendContext(self.settings.channel, media=self._media, audio=devices)
+        built = self.backend.build(context)
         tokens = self._tokens
         if tokens is None and self._token_provider is not None:
             tokens = ProviderTokens(self._token_provider)
         return Ports(
-            signaling=signaling,
+            signaling=built.signaling,
             clock=self._clock or LoopClock(),
-            transports=transports if self._media else None,
+            media=built.media if self._media else None,
             audio=audio if self._media else None,
             tokens=tokens,
+            features=self.backend.features,
         )

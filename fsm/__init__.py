@@ -6,8 +6,19 @@ own code, or :mod:`fsm.testing`) implement.
 
 from .backoff import BackoffPolicy, ExponentialBackoff, FixedSchedule, FullJitterBackoff
 from .classify import DEFAULT_TABLE, FailureTable, Verdict
+from .domain import (
+    AudioSource,
+    ChannelMessage,
+    Features,
+    FloorAnswer,
+    FloorControl,
+    FloorLost,
+    Joined,
+    Member,
+)
 from .errors import (
     AuthError,
+    Cause,
     ConfigError,
     ConnectRefused,
     ConnectTimeout,
@@ -34,18 +45,32 @@ from .events import (
     StateChanged,
 )
 from .machine import ConnectionMachine
-from .outbox import Outbox, Outgoing
-from .ports import Audio, Clock, Ports, Result, Signaling, TokenSource, Tone, Transports
+from .outbox import Intent, Outbox, Outgoing
+from .ports import (
+    Audio,
+    Clock,
+    Media,
+    NetworkChange,
+    NetworkWatch,
+    Ports,
+    Result,
+    Signaling,
+    TokenSource,
+    Tone,
+)
 from .settings import Settings
-from .steps import Step
+from .plan import Step
 from .table import transition_table
 
 __all__ = [
     "DEFAULT_TABLE",
     "Audio",
+    "AudioSource",
     "AuthError",
     "BackoffPolicy",
+    "Cause",
     "ChannelChanged",
+    "ChannelMessage",
     "Clock",
     "ConfigError",
     "ConnectRefused",
@@ -55,12 +80,22 @@ __all__ = [
     "ErrorRaised",
     "ExponentialBackoff",
     "FailureTable",
+    "Features",
     "FixedSchedule",
+    "FloorAnswer",
+    "FloorControl",
+    "FloorLost",
     "FullJitterBackoff",
     "IllegalTransition",
+    "Intent",
+    "Joined",
     "KeepaliveTimeout",
     "LinkError",
+    "Media",
     "MediaTimeout",
+    "Member",
+    "NetworkChange",
+    "NetworkWatch",
     "OperationTimeout",
     "Outbox",
     "Outgoing",
@@ -81,7 +116,6 @@ __all__ = [
     "TokenSource",
     "Tone",
     "TransportError",
-    "Transports",
     "UsageError",
     "Verdict",
     "transition_table",

@@ -1,21 +1,19 @@
 """Callbacks handed to the ports, bound to the one operation they report on.
 
-A report from a superseded operation (an old link, old transports) is dropped by the
-machine's generation check before it becomes an event.
+Each turns a backend's domain fact into a machine event; a report from a superseded
+operation (an old link, an old media path) is dropped by the generation check first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .domain import AudioSource, ChannelMessage, FloorLost, Member
 from .errors import LinkError, TransportError
 
 if TYPE_CHECKING:
     from .core import MachineCore
-
-#: Server notifications that only update the channel picture.
-CHANNEL_NOTIFICATIONS = frozenset({"speakerChanged", "peerJoined", "peerLeft"})
 
 
 class _LinkBinding:
@@ -37,10 +35,23 @@ class _LinkBinding:
     def lost(self, error: LinkError) -> None:
         self._post("link_lost", error=error)
 
-    def notification(self, method: str, data: Mapping[str, Any]) -> None:
-        event, kwargs = _notification_event(method, data)
-        if event is not None:
-            self._post(event, **kwargs)
+    def member_joined(self, member: Member) -> None:
+        self._post("member_joined", member=member)
+
+    def member_left(self, peer_id: str) -> None:
+        self._post("member_left", peer_id=peer_id)
+
+    def speaker_changed(self, peer_id: str | None) -> None:
+        self._post("speaker_changed", peer_id=peer_id)
+
+    def floor_lost(self, tx_id: str | None, why: FloorLost) -> None:
+        self._post("floor_lost", tx_id=tx_id, why=why)
+
+    def sources_changed(self, sources: Sequence[AudioSource]) -> None:
+        self._post("sources_changed", sources=tuple(sources))
+
+    def message(self, message: ChannelMessage) -> None:
+        self._post("message_received", message=message)
 
 
 class _MediaBinding:
@@ -50,21 +61,3 @@ class _MediaBinding:
 
     def failed(self, error: TransportError) -> None:
         self._m._post_if_current("media", self._gen, "media_failed", error=error)
-
-
-def _notification_event(method: str, data: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """Map a server notification to a machine event (unknown ones are dropped)."""
-    if method == "newProducer":
-        return "producer_added", {"data": data}
-    if method == "producerClosed":
-        return "producer_closed", {"data": data}
-    if method in ("floorGranted", "floorDenied", "floorRevoked"):
-        name = {"floorGranted": "floor_granted", "floorDenied": "floor_denied"}.get(
-            method, "floor_revoked"
-        )
-        return name, {"data": data}
-    if method in CHANNEL_NOTIFICATIONS:
-        return "channel_updated", {"kind": method, "data": data}
-    if method == "message":
-        return "message_received", {"data": data}
-    return None, {}

@@ -1,65 +1,56 @@
-"""Actions that keep the channel picture: members, the speaker, remote producers."""
+"""Actions that keep the channel picture: members, the speaker, remote audio sources."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from .core import MachineCore
+from .domain import AudioSource, ChannelMessage, Member
 from .events import ChannelChanged
 from .ports import Reply, Result
 
 
 class ChannelActions(MachineCore):
-    def update_channel(self, kind: str = "", data: Any = None) -> None:
-        data = data if isinstance(data, Mapping) else {}
-        peer = data.get("peer_id")
-        if kind == "speakerChanged":
-            self.channel.speaker = peer if isinstance(peer, str) else None
-            if self.ports.transports is not None and self.state == "connected":
-                self.ports.transports.expect_audio(self._remote_speaking())
-        elif kind == "peerJoined" and isinstance(peer, str):
-            self.channel.members.add(peer)
-            if isinstance(data.get("user"), str):
-                self.channel.names[peer] = data["user"]
-        elif kind == "peerLeft" and isinstance(peer, str):
-            self.channel.members.discard(peer)
-        self._emit(ChannelChanged(kind, data, self.channel.speaker))
+    def add_member(self, member: Member | None = None) -> None:
+        if isinstance(member, Member):
+            self.channel.add_member(member)
+            data = {"peer_id": member.peer_id, "name": member.name}
+            self._emit(ChannelChanged("member_joined", data, self.channel.speaker))
 
-    def _remote_speaking(self) -> bool:
-        """Audio is expected only from a remote speaker that has a producer: a
-        signaling-only client may hold the floor too, and sends no audio at all."""
-        speaker = self.channel.speaker
-        if speaker is None or speaker == self.channel.peer_id:
-            return False
-        return speaker in self.channel.producers.values()
+    def remove_member(self, peer_id: str | None = None) -> None:
+        if isinstance(peer_id, str):
+            self.channel.remove_member(peer_id)
+            self._emit(ChannelChanged("member_left", {"peer_id": peer_id}, self.channel.speaker))
 
-    def add_producer(self, data: Any = None) -> None:
-        data = data if isinstance(data, Mapping) else {}
-        producer = data.get("producer_id")
-        if isinstance(producer, str):
-            self.channel.producers[producer] = str(data.get("peer_id", ""))
-            self._reconcile_consumers()
+    def change_speaker(self, peer_id: str | None = None) -> None:
+        self.channel.speaker = peer_id if isinstance(peer_id, str) else None
+        media = self.ports.media
+        if media is not None and self.state == "connected":
+            media.expect_audio(self.channel.remote_speaking())
+        data = {"peer_id": self.channel.speaker}
+        self._emit(ChannelChanged("speaker_changed", data, self.channel.speaker))
 
-    def remove_producer(self, data: Any = None) -> None:
-        data = data if isinstance(data, Mapping) else {}
-        producer = data.get("producer_id")
-        if isinstance(producer, str) and self.channel.producers.pop(producer, None) is not None:
-            self._reconcile_consumers()
+    def change_sources(self, sources: Sequence[AudioSource] = ()) -> None:
+        valid = tuple(s for s in sources if isinstance(s, AudioSource))
+        if self.channel.set_sources(valid):
+            self._follow_sources()
 
-    def _reconcile_consumers(self) -> None:
-        transports = self.ports.transports
-        if transports is not None and self.state == "connected":
-            transports.consume(sorted(self.channel.producers), self._consume_reply())
+    def _follow_sources(self) -> None:
+        media = self.ports.media
+        if media is not None and self.state == "connected":
+            media.follow(self.channel.sources, self._follow_reply())
 
-    def _consume_reply(self) -> Reply:
-        generation = self._bump("consume")
+    def _follow_reply(self) -> Reply:
+        generation = self._bump("follow")
 
-        def reply(result: Result) -> None:
-            if not result.ok and self._generations["consume"] == generation:
-                self.degraded_reason = f"consume failed: {result.error}"
+        def reply(result: Result[Any]) -> None:
+            if not result.ok and self._generations["follow"] == generation:
+                self.plan.degraded_reason = f"follow_sources failed: {result.error}"
 
         return reply
 
-    def note_message(self, data: Any = None) -> None:
-        self._emit(ChannelChanged("message", data if isinstance(data, Mapping) else {}))
+    def note_message(self, message: ChannelMessage | None = None) -> None:
+        if isinstance(message, ChannelMessage):
+            data = {"from": message.sender, "data": dict(message.data)}
+            self._emit(ChannelChanged("message", data, self.channel.speaker))

@@ -85,9 +85,9 @@ class LifecycleChart(StateChart[Any]):
         | reconnecting.to(None, on="queue_release"),
     )
     send_message = Event(
-        connected.to(None, on="transmit_message")
-        | connecting.to(None, on="queue_message")
-        | reconnecting.to(None, on="queue_message"),
+        connected.to(None, cond="backend_has_messages", on="transmit_message")
+        | connecting.to(None, cond="backend_has_messages", on="queue_message")
+        | reconnecting.to(None, cond="backend_has_messages", on="queue_message"),
     )
 
     # --- the signaling link ---------------------------------------------------------------
@@ -179,24 +179,31 @@ class LifecycleChart(StateChart[Any]):
     # --- floor and channel ----------------------------------------------------------------
     floor_granted = Event(connected.to(None, on="take_floor"))
     floor_denied = Event(connected.to(None, on="lose_floor_request"))
-    floor_revoked = Event(
+    floor_lost = Event(
         connected.to(reconnecting, cond="uplink_stalled", on="note_stalled_uplink")
         | connected.to(None, on="lose_floor"),
     )
-    channel_updated = Event(
-        connected.to(None, on="update_channel")
-        | connecting.establishing.to(None, on="update_channel")
-        | reconnecting.restoring.to(None, on="update_channel"),
+    # The backend has no floor control: our own talk-time limit ends the transmission.
+    talk_time_up = Event(connected.to(None, cond="floor_is_local", on="end_talk_time"))
+    member_joined = Event(
+        connected.to(None, on="add_member")
+        | connecting.establishing.to(None, on="add_member")
+        | reconnecting.restoring.to(None, on="add_member"),
     )
-    producer_added = Event(
-        connected.to(None, on="add_producer")
-        | connecting.establishing.to(None, on="add_producer")
-        | reconnecting.restoring.to(None, on="add_producer"),
+    member_left = Event(
+        connected.to(None, on="remove_member")
+        | connecting.establishing.to(None, on="remove_member")
+        | reconnecting.restoring.to(None, on="remove_member"),
     )
-    producer_closed = Event(
-        connected.to(None, on="remove_producer")
-        | connecting.establishing.to(None, on="remove_producer")
-        | reconnecting.restoring.to(None, on="remove_producer"),
+    speaker_changed = Event(
+        connected.to(None, on="change_speaker")
+        | connecting.establishing.to(None, on="change_speaker")
+        | reconnecting.restoring.to(None, on="change_speaker"),
+    )
+    sources_changed = Event(
+        connected.to(None, on="change_sources")
+        | connecting.establishing.to(None, on="change_sources")
+        | reconnecting.restoring.to(None, on="change_sources"),
     )
     outbox_due = Event(connected.to(None, on="flush_more"))
     message_unconfirmed = Event(

@@ -7,62 +7,67 @@ an adapter except through the clock port for timers.
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections import Counter
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from statemachine import State
 
+from .channel import ChannelPicture
 from .errors import PttError
 from .events import PttEvent, StateChanged
-from .model import Channel, Talk
+from .floor import Floor
 from .outbox import Outbox
+from .plan import Plan, Step
 from .ports import Ports, Reply, Result, Timer
 from .settings import Settings
-from .steps import Step
 
 log = structlog.get_logger("ptt.machine")
 
 
 class MachineCore:
-    """State the guards and actions share (assigned in ``ConnectionMachine.__init__``)."""
+    """The data the guards and actions share, assigned here and nowhere else.
 
-    settings: Settings
-    ports: Ports
-    token: str
-    channel: Channel
-    talk: Talk
-    outbox: Outbox
-    #: Reconnect attempt number (0 while none); reset after a stable restore.
-    attempt: int
-    next_delay: float | None
-    reason: str | None
-    last_error: PttError | None
-    degraded_reason: str | None
-    refreshed_token: bool
-    resumed: bool
-    #: Typed events produced by the transition in progress (read by listeners).
-    transition_events: tuple[PttEvent, ...]
-    metrics: dict[str, float]
-    configuration: Any
-    _pending: list[PttEvent]
-    _generations: Counter[str]
-    _timers: dict[str, Timer]
-    _link_state: str
-    _plan: tuple[Step, ...]
-    _step_index: int
-    _step_retries: dict[Step, int]
-    _capabilities: Mapping[str, Any]
-    _media_dead: bool
-    _signal_only: bool
-    _audio_started: bool
-    _outage_started: float | None
-    _gave_up: bool
-    _error_override: PttError | None
-    _tx_counter: itertools.count[int]
-    _msg_counter: itertools.count[int]
-    _client_id: str
+    The channel picture, the floor, the session plan and the outbox are small objects the
+    actions call; the rest is the bookkeeping of attempts, timers and operations."""
+
+    configuration: Any  # the engine's active states (python-statemachine)
+
+    def _init_core(self, settings: Settings, ports: Ports) -> None:
+        self.settings = settings
+        self.ports = ports
+        self.features = ports.features
+        self.token = settings.token
+        self.channel = ChannelPicture(settings.channel)
+        self.floor = Floor()
+        self.plan = Plan()
+        self.outbox = Outbox(settings.outbox_capacity, settings.ptt_stale_after)
+        #: Reconnect attempt number (0 while none); reset after a stable restore.
+        self.attempt = 0
+        self.next_delay: float | None = None
+        self.reason: str | None = None
+        self.last_error: PttError | None = None
+        self.refreshed_token = False
+        #: Typed events produced by the transition in progress (read by listeners).
+        self.transition_events: tuple[PttEvent, ...] = ()
+        self.metrics: dict[str, float] = {
+            "episodes": 0,
+            "attempts": 0,
+            "recoveries": 0,
+            "last_recovery_seconds": 0.0,
+        }
+        self._pending: list[PttEvent] = []
+        self._generations: Counter[str] = Counter()
+        self._timers: dict[str, Timer] = {}
+        self._link_state = "closed"  # closed | opening | open
+        self._media_dead = False
+        self._audio_started = False
+        self._outage_started: float | None = None
+        self._gave_up = False
+        self._error_override: PttError | None = None
+        self._msg_counter = itertools.count(1)
+        self._client_id = secrets.token_hex(4)
 
     if TYPE_CHECKING:
 
@@ -84,13 +89,23 @@ class MachineCore:
 
     @property
     def media(self) -> bool:
-        return self.ports.transports is not None
+        return self.ports.media is not None
+
+    @property
+    def resumed(self) -> bool:
+        """The last join resumed the server-kept session."""
+        return self.plan.resumed
+
+    @property
+    def degraded_reason(self) -> str | None:
+        return self.plan.degraded_reason
 
     @property
     def step(self) -> Step | None:
         """The session step in progress, if any."""
-        if self.detail in ("establishing", "restoring") and self._step_index < len(self._plan):
-            return self._plan[self._step_index]
+        plan = self.plan
+        if self.detail in ("establishing", "restoring") and plan.index < len(plan.steps):
+            return plan.current
         return None
 
     def pending_timers(self) -> tuple[str, ...]:
@@ -111,7 +126,7 @@ class MachineCore:
     def _reply_to(self, kind: str, ok: str, failed: str, /, **extra: Any) -> Reply:
         generation = self._bump(kind)
 
-        def reply(result: Result) -> None:
+        def reply(result: Result[Any]) -> None:
             if result.ok:
                 self._post_if_current(kind, generation, ok, value=result.value, **extra)
             else:
@@ -164,10 +179,6 @@ class MachineCore:
         if error is not None:
             self.last_error = error
             self.reason = str(error)
-
-
-def ignore_reply(result: Result) -> None:
-    """Reply sink for fire-and-forget requests; failures surface as link events."""
 
 
 def _top(state: State) -> str:

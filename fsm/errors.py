@@ -8,6 +8,8 @@ Adapters translate their libraries' exceptions into these at the boundary.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class PttError(Exception):
     """Base of every error raised or reported by ptt-fsm."""
@@ -45,15 +47,33 @@ class ConfigError(UsageError):
 
 # --- the server's or network's fault -------------------------------------------------------
 class RemoteError(PttError):
-    """Something outside this process failed; the close-code table classifies it."""
+    """Something outside this process failed; the failure table classifies its cause."""
+
+
+class Cause(StrEnum):
+    """Why a remote failure happened, in protocol-neutral terms.
+
+    Each backend maps its own close codes and error codes to one of these at its boundary;
+    the failure table (:mod:`fsm.classify`) decides on causes, never on codes."""
+
+    AUTH_EXPIRED = "auth_expired"  # our token expired: refresh it once
+    AUTH_INVALID = "auth_invalid"  # our token was rejected: refresh it once
+    FORBIDDEN = "forbidden"  # the token is valid but does not grant this channel
+    KICKED = "kicked"  # a moderator removed us: a final goodbye
+    CHANNEL_GONE = "channel_gone"  # the channel was deleted: a final goodbye
+    RATE_LIMITED = "rate_limited"  # too fast: wait at least ``retry_after``
+    SERVER_GOING_AWAY = "server_going_away"  # shutdown or restart: come back later
+    TRANSIENT = "transient"  # the network or the server hiccupped: retry
+    PROTOCOL = "protocol"  # the peer broke the protocol
 
 
 class LinkError(RemoteError):
     """The signaling link could not be opened or was lost.
 
-    Carries exactly what the classification guards need: the HTTP ``status`` of a rejected
-    handshake, the WebSocket ``close_code`` and ``close_reason`` of a closed link, and a
-    server's ``retry_after`` in seconds.
+    Carries what the failure table needs: the protocol-neutral ``cause``, the HTTP
+    ``status`` of a rejected handshake and a server's ``retry_after`` in seconds. ``code``
+    is the backend's own code (a close code, an error number), kept only for diagnostics:
+    the machine never reads it.
     """
 
     default_message = ""
@@ -62,18 +82,19 @@ class LinkError(RemoteError):
         self,
         message: str = "",
         *,
+        cause: Cause = Cause.TRANSIENT,
         status: int | None = None,
-        close_code: int | None = None,
-        close_reason: str = "",
         retry_after: float | None = None,
+        code: int | str | None = None,
+        guidance: str | None = None,
     ) -> None:
         super().__init__(
-            message or self.default_message or _describe(status, close_code, close_reason)
+            message or self.default_message or _describe(status, code, cause), guidance=guidance
         )
+        self.cause = cause
         self.status = status
-        self.close_code = close_code
-        self.close_reason = close_reason
         self.retry_after = retry_after
+        self.code = code
 
 
 class ConnectRefused(LinkError):
@@ -99,12 +120,25 @@ class OperationTimeout(RemoteError):
 
 
 class RequestFailed(RemoteError):
-    """The server answered a request with an error ``code``."""
+    """The server refused an operation (``join``, ``request_floor``...) for ``cause``.
 
-    def __init__(self, method: str, code: str, message: str = "") -> None:
-        super().__init__(f"{method} failed: {code}" + (f" ({message})" if message else ""))
-        self.method = method
+    ``code`` is the backend's own error code, for diagnostics only."""
+
+    def __init__(
+        self,
+        operation: str,
+        cause: Cause = Cause.TRANSIENT,
+        message: str = "",
+        *,
+        code: int | str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        label = code if code is not None else cause.value
+        super().__init__(f"{operation} failed: {label}" + (f" ({message})" if message else ""))
+        self.operation = operation
+        self.cause = cause
         self.code = code
+        self.retry_after = retry_after
 
 
 class ProtocolViolation(RemoteError):
@@ -135,9 +169,9 @@ class DeviceError(PttError):
     )
 
 
-def _describe(status: int | None, close_code: int | None, reason: str) -> str:
+def _describe(status: int | None, code: int | str | None, cause: Cause) -> str:
     if status is not None:
         return f"handshake rejected with HTTP {status}"
-    if close_code is not None:
-        return f"link closed with code {close_code}" + (f" ({reason})" if reason else "")
-    return "link failed"
+    if code is not None:
+        return f"link closed ({cause.value}, code {code})"
+    return f"link failed ({cause.value})"

@@ -23,10 +23,6 @@ generations, timers, typed events).
 
 from __future__ import annotations
 
-import itertools
-import secrets
-from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 from statemachine import State
@@ -34,25 +30,19 @@ from statemachine import State
 from .bindings import _LinkBinding
 from .chart import LifecycleChart
 from .classify import Verdict
-from .core import _top, ignore_reply
-from .errors import AuthError, LinkError, MediaTimeout, OperationTimeout, PttError
+from .core import _top
+from .domain import FloorLost
+from .errors import AuthError, Cause, LinkError, MediaTimeout, OperationTimeout, PttError
 from .events import (
     ChannelChanged,
     ErrorRaised,
-    PttEvent,
     Reconnected,
     ReconnectFailed,
     Reconnecting,
 )
-from .model import Channel, Talk
-from .outbox import Outbox
-from .ports import Ports, Timer, Tone
+from .ports import Ports, Tone
 from .session import SessionSteps
 from .settings import Settings
-from .steps import Step
-
-#: Close code we send when the user disconnects.
-CLOSE_NORMAL = 1000
 
 
 class ConnectionMachine(LifecycleChart, SessionSteps):
@@ -63,45 +53,7 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
     class and its mixins hold the guards and actions they name."""
 
     def __init__(self, settings: Settings, ports: Ports, **kwargs: Any) -> None:
-        self.settings = settings
-        self.ports = ports
-        self.token = settings.token
-        self.channel = Channel(settings.channel)
-        self.talk = Talk()
-        self.outbox = Outbox(settings.outbox_capacity, settings.ptt_stale_after)
-        #: Reconnect attempt number (0 while none); reset after a stable restore.
-        self.attempt = 0
-        self.next_delay: float | None = None
-        self.reason: str | None = None
-        self.last_error: PttError | None = None
-        self.degraded_reason: str | None = None
-        self.refreshed_token = False
-        self.resumed = False
-        #: Typed events produced by the transition in progress (read by listeners).
-        self.transition_events: tuple[PttEvent, ...] = ()
-        self.metrics: dict[str, float] = {
-            "episodes": 0,
-            "attempts": 0,
-            "recoveries": 0,
-            "last_recovery_seconds": 0.0,
-        }
-        self._pending: list[PttEvent] = []
-        self._generations: Counter[str] = Counter()
-        self._timers: dict[str, Timer] = {}
-        self._link_state = "closed"  # closed | opening | open
-        self._plan: tuple[Step, ...] = ()
-        self._step_index = 0
-        self._step_retries: dict[Step, int] = {}
-        self._capabilities: Mapping[str, Any] = {}
-        self._media_dead = False
-        self._signal_only = False  # this plan skips the media rebuild (decided at join)
-        self._audio_started = False
-        self._outage_started: float | None = None
-        self._gave_up = False
-        self._error_override: PttError | None = None
-        self._tx_counter = itertools.count(1)
-        self._msg_counter = itertools.count(1)
-        self._client_id = secrets.token_hex(4)
+        self._init_core(settings, ports)
         super().__init__(**kwargs)
 
     def is_fatal(self, error: PttError | None = None) -> bool:
@@ -156,11 +108,11 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
             error=OperationTimeout(f"connect took longer than {self.settings.connect_timeout} s"),
         )
 
-    def _close_link(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+    def _close_link(self) -> None:
         if self._link_state != "closed":
             self._bump("link")
             self._link_state = "closed"
-            self.ports.signaling.close(code, reason)
+            self.ports.signaling.close()
 
     def before_link_opened(self) -> None:
         self._link_state = "open"  # before the exit actions, which close an unopened link
@@ -208,11 +160,11 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
     def on_enter_connected(self, source: State) -> None:
         self.refreshed_token = False
         self.next_delay = None
-        self.reason = self.degraded_reason
+        self.reason = self.plan.degraded_reason
         self._arm("stable", self.settings.stable_after, "session_stable")
-        transports = self.ports.transports
-        if transports is not None:
-            transports.expect_audio(self._remote_speaking())
+        media = self.ports.media
+        if media is not None:
+            media.expect_audio(self.channel.remote_speaking())
         if _top(source) == "reconnecting":
             if self.ports.audio is not None:
                 self.ports.audio.play_tone(Tone.LINK_RESTORED)
@@ -220,9 +172,10 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
             downtime = now - self._outage_started if self._outage_started is not None else 0.0
             self.metrics["recoveries"] += 1
             self.metrics["last_recovery_seconds"] = downtime
-            self._emit(Reconnected(self.attempt, downtime, self.resumed, self.degraded_reason))
+            plan = self.plan
+            self._emit(Reconnected(self.attempt, downtime, plan.resumed, plan.degraded_reason))
         self._outage_started = None
-        self.talk.held_since_before_outage = False
+        self.floor.held_since_before_outage = False
         self._schedule_flush()  # what the restore's first batch did not release
 
     def on_exit_connected(self) -> None:
@@ -234,26 +187,19 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
 
     def note_outage(self) -> None:
         """Leaving ``connected`` for a reconnect: one outage, one tone, floor gone."""
-        self.talk.held_since_before_outage = self.talk.held
-        self.talk.floor = "none"
-        self.talk.tx_id = None
-        if self.ports.transports is not None:
-            self.ports.transports.set_transmitting(False)
-            self.ports.transports.expect_audio(False)
+        self.floor.forget_outage()
+        self._disarm("talk_time")
+        if self.ports.media is not None:
+            self.ports.media.set_transmitting(False)
+            self.ports.media.expect_audio(False)
         if self.ports.audio is not None:
             self.ports.audio.play_tone(Tone.LINK_LOST)
 
-    def uplink_stalled(self, data: Any = None) -> bool:
-        """The server took our floor because it heard nothing from us: our uplink is dead
-        (our own check sees that only later, if at all, once we stop transmitting)."""
-        reason = data.get("reason") if isinstance(data, Mapping) else None
-        return reason == "stalled" and self.media and self.talk.floor == "granted"
-
-    def note_stalled_uplink(self, data: Any = None) -> None:
-        answer = data if isinstance(data, Mapping) else {}
-        self._emit(ChannelChanged("floor_revoked", answer, self.channel.speaker))
+    def note_stalled_uplink(self, tx_id: str | None = None) -> None:
+        data = {"tx_id": tx_id, "reason": FloorLost.STALLED_UPLINK.value}
+        self._emit(ChannelChanged("floor_lost", data, self.channel.speaker))
         self.note_outage()
-        self._media_dead = True  # rebuild the transports even if the server resumes us
+        self._media_dead = True  # rebuild the media even if the server resumes us
         self._note_error(MediaTimeout("the server heard no audio from us: uplink stalled"))
 
     def note_media_dead(self) -> None:
@@ -282,11 +228,11 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
     def say_goodbye(self) -> None:
         """The user disconnects: stop talking, leave the channel, close cleanly."""
         if self._link_state == "open":
-            if self.talk.floor != "none" and self.talk.tx_id is not None:
-                self.ports.signaling.request("pttStop", {"tx_id": self.talk.tx_id}, ignore_reply)
-            self.ports.signaling.request("leave", {"channel": self.channel.name}, ignore_reply)
+            if self.floor.active and self.floor.tx_id is not None:
+                self.ports.signaling.release_floor(self.floor.tx_id)
+            self.ports.signaling.leave()
         self.reason = "disconnect requested"
-        self.channel.session_id = None  # an explicit leave ends the server-kept session
+        self.channel.resume_id = None  # an explicit leave ends the server-kept session
 
     def on_enter_disconnected(self, error: PttError | None = None) -> None:
         if error is not None and self.is_final(error):
@@ -314,31 +260,33 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
             guidance = getattr(cause, "guidance", "") or _guidance_for(self, cause)
         self._gave_up = False
         self._error_override = None
-        self._release_all(code=CLOSE_NORMAL)
+        self._release_all()
         self._emit(ErrorRaised(self.reason or "error", guidance))
 
-    def _release_all(self, code: int = CLOSE_NORMAL) -> None:
+    def _release_all(self) -> None:
         for name in list(self._timers):
             self._disarm(name)
-        for kind in ("step", "auth", "media", "floor", "consume"):
+        for kind in ("step", "auth", "media", "floor", "follow"):
             self._bump(kind)
-        self._close_link(code)
+        self._close_link()
         if self.ports.tokens is not None:
             self.ports.tokens.cancel()
-        if self.ports.transports is not None:
-            self.ports.transports.close()
+        if self.ports.media is not None:
+            self.ports.media.close()
         if self.ports.audio is not None and self._audio_started:
             self.ports.audio.stop()
         self._audio_started = False
         self._media_dead = False
         self._outage_started = None
-        self.talk = Talk()
+        self.floor.reset()
         self.next_delay = None
 
 
 def _guidance_for(machine: ConnectionMachine, error: PttError | None) -> str:
     if machine.settings.failures.is_auth_failure(error):
         return "log in again to get a new token"
-    if isinstance(error, LinkError) and error.status == 403:
+    if (isinstance(error, LinkError) and error.status == 403) or (
+        getattr(error, "cause", None) is Cause.FORBIDDEN
+    ):
         return "this token does not grant access to the channel; ask for access"
     return "see the reason; fix it and connect again"

@@ -11,31 +11,33 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .errors import ConfigError
 
-PTT_START = "pttStart"
-PTT_STOP = "pttStop"
-_PTT = frozenset({PTT_START, PTT_STOP})
+
+class Intent(StrEnum):
+    """What a queued entry asks the server to do."""
+
+    TALK = "talk"  # ask for the floor as transmission ``tx_id``
+    STOP_TALKING = "stop_talking"  # end transmission ``tx_id``
+    MESSAGE = "message"  # deliver ``data`` to the channel as message ``msg_id``
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One queued message: a signaling method and its JSON-able data."""
+    """One queued entry: a floor intent or a user message (JSON-able ``data``)."""
 
-    method: str
-    data: Mapping[str, Any] = field(default_factory=dict)
+    intent: Intent
     queued_at: float = 0.0
+    tx_id: str | None = None
+    msg_id: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_ptt(self) -> bool:
-        return self.method in _PTT
-
-    @property
-    def tx_id(self) -> str | None:
-        value = self.data.get("tx_id")
-        return value if isinstance(value, str) else None
+        return self.intent is not Intent.MESSAGE
 
 
 class Outbox:
@@ -72,9 +74,9 @@ class Outbox:
             if item.is_ptt and now - item.queued_at > self.ptt_stale_after:
                 self.dropped["stale"] += 1
                 continue
-            if item.method == PTT_START and item.tx_id is not None:
+            if item.intent is Intent.TALK and item.tx_id is not None:
                 started.add(item.tx_id)
-            if item.method == PTT_STOP and item.tx_id not in started:
+            if item.intent is Intent.STOP_TALKING and item.tx_id not in started:
                 self.dropped["orphan_stop"] += 1
                 continue
             out.append(item)

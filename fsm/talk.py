@@ -1,122 +1,136 @@
 """Talk and floor actions: the button is held or not, the floor is ours or not.
 
-Talk intent is state, never a queued message: a restore requests the floor only if the
-user still holds the button, so a stale "stop" can never be sent alone."""
+Talk intent is state, never a queued message (:mod:`fsm.floor`). With a client-side floor
+(``Features.floor``) the machine itself ends a transmission at ``max_talk_time``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from .channel_actions import ChannelActions
-from .core import ignore_reply
-from .errors import PttError
+from .domain import FloorAnswer, FloorControl, FloorLost
 from .events import ChannelChanged
-from .outbox import PTT_START, PTT_STOP, Outgoing
+from .floor import FloorStatus
+from .outbox import Intent, Outgoing
 from .ports import Reply, Result, Tone
 
 
 class TalkActions(ChannelActions):
-    def _new_tx_id(self) -> str:
-        return f"tx-{next(self._tx_counter)}"
+    # --- guards (pure) ----------------------------------------------------------------------
+    def uplink_stalled(self, why: FloorLost | None = None) -> bool:
+        """The server took our floor because it heard nothing from us: our uplink is dead
+        (our own check sees that only later, if at all, once we stop transmitting)."""
+        return why is FloorLost.STALLED_UPLINK and self.media and self.floor.granted
 
+    def floor_is_local(self) -> bool:
+        """The backend has no floor control: the talk-time limit is ours to enforce."""
+        return self.features.floor is FloorControl.CLIENT
+
+    # --- actions ----------------------------------------------------------------------------
     def request_floor(self) -> None:
-        if self.talk.held:
-            return  # a repeated press (key repeat) is not a new transmission
-        self.talk.held = True
-        self.talk.tx_id = self._new_tx_id()
-        self.talk.floor = "requested"
-        self.ports.signaling.request(
-            "pttStart", {"tx_id": self.talk.tx_id}, self._floor_reply(self.talk.tx_id)
-        )
+        tx_id = self.floor.press()
+        if tx_id is None:
+            return
+        self.floor.request(tx_id)
+        self.ports.signaling.request_floor(tx_id, self._floor_reply(tx_id))
 
     def release_floor(self) -> None:
-        was_talking = self.talk.floor != "none" and self.talk.tx_id is not None
-        self.talk.held = False
-        if was_talking:
-            tx_id = self.talk.tx_id
-            self.ports.signaling.request("pttStop", {"tx_id": tx_id}, ignore_reply)
-        self.talk.floor = "none"
-        self.talk.tx_id = None
-        if was_talking and self.channel.speaker == self.channel.peer_id:
-            self.channel.speaker = None  # we stopped: do not show ourselves talking meanwhile
-        if self.ports.transports is not None:
-            self.ports.transports.set_transmitting(False)
+        was_talking = self.floor.release()
+        self._disarm("talk_time")
+        if was_talking is not None:
+            self.ports.signaling.release_floor(was_talking)
+            if self.channel.speaker == self.channel.peer_id:
+                self.channel.speaker = None  # we stopped: do not show ourselves talking
+        if self.ports.media is not None:
+            self.ports.media.set_transmitting(False)
 
     def queue_press(self) -> None:
-        if self.talk.held:
-            return
-        self.talk.held = True
-        self.talk.tx_id = self._new_tx_id()
-        self.outbox.put(Outgoing(PTT_START, {"tx_id": self.talk.tx_id}, self.ports.clock.now()))
+        tx_id = self.floor.press()
+        if tx_id is not None:
+            self.outbox.put(Outgoing(Intent.TALK, self.ports.clock.now(), tx_id=tx_id))
 
     def queue_release(self) -> None:
-        if not self.talk.held:
+        if not self.floor.held:
             return
-        self.talk.held = False
-        self.talk.held_since_before_outage = False
-        if self.talk.tx_id is not None:
-            stop = Outgoing(PTT_STOP, {"tx_id": self.talk.tx_id}, self.ports.clock.now())
-            self.outbox.put(stop)
-        self.talk.tx_id = None
+        tx_id = self.floor.tx_id
+        self.floor.release()
+        if tx_id is not None:
+            self.outbox.put(Outgoing(Intent.STOP_TALKING, self.ports.clock.now(), tx_id=tx_id))
 
-    def _floor_reply(self, tx_id: str | None) -> Reply:
+    def _floor_reply(self, tx_id: str) -> Reply:
         generation = self._bump("floor")
 
-        def reply(result: Result) -> None:
-            granted = (
-                result.ok and isinstance(result.value, Mapping) and result.value.get("granted")
-            )
-            event = "floor_granted" if granted else "floor_denied"
-            data = result.value if result.ok else {"reason": str(result.error)}
-            self._post_if_current("floor", generation, event, data=data, tx_id=tx_id)
+        def reply(result: Result[Any]) -> None:
+            answer = result.value
+            if result.ok and isinstance(answer, FloorAnswer) and answer.granted:
+                self._post_if_current("floor", generation, "floor_granted", answer=answer)
+            else:
+                reason = str(result.error) if result.error is not None else ""
+                if isinstance(answer, FloorAnswer):
+                    reason = answer.reason
+                speaker = answer.speaker if isinstance(answer, FloorAnswer) else None
+                denied = FloorAnswer(tx_id, granted=False, speaker=speaker, reason=reason)
+                self._post_if_current("floor", generation, "floor_denied", answer=denied)
 
         return reply
 
-    def take_floor(self, value: Any = None, data: Any = None, tx_id: str | None = None) -> None:
-        answer = value if isinstance(value, Mapping) else data if isinstance(data, Mapping) else {}
-        if tx_id is None:
-            tx_id = answer.get("tx_id") if isinstance(answer.get("tx_id"), str) else None
-        if tx_id is not None and tx_id != self.talk.tx_id:
+    def take_floor(self, answer: FloorAnswer | None = None) -> None:
+        if not isinstance(answer, FloorAnswer) or answer.tx_id != self.floor.tx_id:
             return  # the answer to an older transmission
-        self._apply_floor_answer(bool(answer.get("granted", True)), answer)
+        self._apply_floor_answer(answer)
 
-    def _apply_floor_answer(self, granted: bool, answer: Mapping[str, Any]) -> None:
-        transports, audio = self.ports.transports, self.ports.audio
-        if granted and self.talk.held:
-            self.talk.floor = "granted"
+    def _apply_floor_answer(self, answer: FloorAnswer) -> None:
+        media, audio = self.ports.media, self.ports.audio
+        data = {"tx_id": answer.tx_id, "speaker": answer.speaker, "reason": answer.reason}
+        if answer.granted and self.floor.held:
+            self.floor.status = FloorStatus.GRANTED
             self.channel.speaker = self.channel.peer_id
-            if transports is not None:
-                transports.set_transmitting(True)
+            if media is not None:
+                media.set_transmitting(True)
             if audio is not None:
                 audio.play_tone(Tone.TALK_PERMITTED)
-            self._emit(ChannelChanged("floor_granted", answer, self.channel.speaker))
-        elif granted:  # released before the grant arrived: give it back
-            self.ports.signaling.request("pttStop", {"tx_id": answer.get("tx_id")}, ignore_reply)
+            limit = self.features.max_talk_time
+            if limit is not None and self.floor_is_local():
+                self._arm("talk_time", limit, "talk_time_up", tx_id=answer.tx_id)
+            self._emit(ChannelChanged("floor_granted", data, self.channel.speaker))
+        elif answer.granted:  # released before the grant arrived: give it back
+            self.ports.signaling.release_floor(answer.tx_id)
         else:
-            self.talk.floor = "none"
+            self.floor.lose()
             if audio is not None:
                 audio.play_tone(Tone.FLOOR_DENIED)
-            self._emit(ChannelChanged("floor_denied", answer, self.channel.speaker))
+            self._emit(ChannelChanged("floor_denied", data, self.channel.speaker))
 
-    def lose_floor_request(
-        self, error: PttError | None = None, data: Any = None, tx_id: str | None = None
-    ) -> None:
-        answer = data if isinstance(data, Mapping) else {}
-        if tx_id is None and isinstance(answer.get("tx_id"), str):
-            tx_id = answer["tx_id"]
-        if self.talk.floor != "requested" or (tx_id is not None and tx_id != self.talk.tx_id):
+    def lose_floor_request(self, answer: FloorAnswer | None = None) -> None:
+        if (
+            self.floor.status is not FloorStatus.REQUESTED
+            or not isinstance(answer, FloorAnswer)
+            or answer.tx_id != self.floor.tx_id
+        ):
             return  # not waiting for an answer, or the answer to an older transmission
-        reason = {"reason": str(error)} if error is not None else answer
-        self._apply_floor_answer(False, reason)
+        self._apply_floor_answer(answer)
 
-    def lose_floor(self, data: Any = None) -> None:
-        answer = data if isinstance(data, Mapping) else {}
-        if self.talk.floor == "none":
+    def lose_floor(self, tx_id: str | None = None, why: FloorLost | None = None) -> None:
+        if self.floor.status is FloorStatus.NONE:
             return
-        self.talk.floor = "none"
-        if self.ports.transports is not None:
-            self.ports.transports.set_transmitting(False)
+        if tx_id is not None and tx_id != self.floor.tx_id:
+            return  # about an older transmission
+        self.floor.lose()
+        self._disarm("talk_time")
+        if self.ports.media is not None:
+            self.ports.media.set_transmitting(False)
         if self.ports.audio is not None:
             self.ports.audio.play_tone(Tone.FLOOR_LOST)
-        self._emit(ChannelChanged("floor_revoked", answer, self.channel.speaker))
+        reason = why.value if isinstance(why, FloorLost) else FloorLost.RELEASED.value
+        data = {"tx_id": tx_id or self.floor.tx_id, "reason": reason}
+        self._emit(ChannelChanged("floor_lost", data, self.channel.speaker))
+
+    def end_talk_time(self, tx_id: str | None = None) -> None:
+        """Our own talk-time limit (client-side floor): stop as the server would."""
+        if tx_id is None or tx_id != self.floor.tx_id or not self.floor.granted:
+            return
+        self.ports.signaling.release_floor(tx_id)
+        if self.channel.speaker == self.channel.peer_id:
+            self.channel.speaker = None
+        self.lose_floor(tx_id, FloorLost.MAX_TALK_TIME)

@@ -4,12 +4,13 @@ They record every call as ``(port, method, args)`` in one shared :class:`CallLog
 keep the callbacks the machine handed in so the test decides when (and how) each started
 operation finishes. Use them to test your own embedding the way ptt-fsm tests itself::
 
-    clock = FakeClock()
-    fakes = Fakes.create(clock)
+    fakes = Fakes.create()
     machine = ConnectionMachine(settings, fakes.ports())
-    machine.send("connect")
-    fakes.signaling.complete_open()
-    clock.advance(1.0)
+    drive = Driver(machine, fakes)
+    drive.to_connected()              # connect, open the link, answer every session step
+    drive.lose_link()                 # the network drops: reconnecting, backing off
+    drive.restore(resumed=True)       # the retry is due, the server resumes the session
+    assert machine.state == "connected"
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import LinkError, PttError, TransportError
-from .ports import LinkEvents, MediaEvents, Ports, Reply, Result, Tone
+from .domain import AudioSource, Features, FloorAnswer, Joined, Member
+from .errors import Cause, LinkError, PttError, TransportError
+from .ports import MediaEvents, Ports, Reply, Result, SignalingEvents, Tone
 
 Call = tuple[str, str, tuple[Any, ...]]
 
@@ -93,118 +95,144 @@ class FakeClock:
 
 @dataclass
 class FakeSignaling:
+    """The :class:`~fsm.ports.Signaling` port: records calls, keeps the replies.
+
+    ``answer_join``/``answer_floor``/``answer`` finish the oldest pending operation of that
+    name; ``events`` is the events object of the open link (call its methods to play the
+    server: ``fakes.signaling.events.speaker_changed("bob")``)."""
+
     log: CallLog
-    events: LinkEvents | None = None
+    link: SignalingEvents | None = None
     opens: list[tuple[str, str]] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, Any], Reply]] = field(default_factory=list)
-    closed_with: list[tuple[int, str]] = field(default_factory=list)
+    pending_ops: list[tuple[str, tuple[Any, ...], Reply]] = field(default_factory=list)
     #: True from ``open`` until the link is closed by the machine, fails or is lost.
     active: bool = False
 
-    def open(self, url: str, token: str, events: LinkEvents) -> None:
+    def open(self, url: str, token: str, events: SignalingEvents) -> None:
         self.log.append(("signaling", "open", (url,)))  # the token is never recorded
         self.opens.append((url, token))
-        self.events = events
+        self.link = events
         self.active = True
 
-    def request(self, method: str, data: Mapping[str, Any], reply: Reply) -> None:
-        self.log.append(("signaling", "request", (method, dict(data))))
-        self.requests.append((method, dict(data), reply))
+    def join(self, channel: str, resume_id: str | None, reply: Reply) -> None:
+        self._start("join", (channel, resume_id), reply)
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        self.log.append(("signaling", "close", (code,)))
-        self.closed_with.append((code, reason))
+    def request_floor(self, tx_id: str, reply: Reply) -> None:
+        self._start("request_floor", (tx_id,), reply)
+
+    def release_floor(self, tx_id: str) -> None:
+        self.log.append(("signaling", "release_floor", (tx_id,)))
+
+    def send_message(self, msg_id: str, data: Mapping[str, Any], reply: Reply) -> None:
+        self._start("send_message", (msg_id, dict(data)), reply)
+
+    def leave(self) -> None:
+        self.log.append(("signaling", "leave", ()))
+
+    def close(self) -> None:
+        self.log.append(("signaling", "close", ()))
         self.active = False
 
+    def _start(self, operation: str, args: tuple[Any, ...], reply: Reply) -> None:
+        self.log.append(("signaling", operation, args))
+        self.pending_ops.append((operation, args, reply))
+
     # --- test controls ---------------------------------------------------------------------
-    def _events(self) -> LinkEvents:
-        if self.events is None:
+    @property
+    def events(self) -> SignalingEvents:
+        if self.link is None:
             raise AssertionError("no link was opened")
-        return self.events
+        return self.link
 
     def complete_open(self) -> None:
-        self._events().opened()
+        self.events.opened()
 
     def fail_open(self, error: LinkError) -> None:
         self.active = False
-        self._events().failed(error)
+        self.events.failed(error)
 
     def lose(self, error: LinkError | None = None) -> None:
         self.active = False
-        self._events().lost(error or LinkError(close_code=1006))
+        self.events.lost(error or LinkError("link dropped", cause=Cause.TRANSIENT))
 
-    def notify(self, method: str, data: Mapping[str, Any]) -> None:
-        self._events().notification(method, data)
+    def pending(self, operation: str | None = None) -> list[tuple[str, tuple[Any, ...], Reply]]:
+        return [op for op in self.pending_ops if operation is None or op[0] == operation]
 
-    def pending(self, method: str | None = None) -> list[tuple[str, dict[str, Any], Reply]]:
-        return [r for r in self.requests if method is None or r[0] == method]
-
-    def answer(self, method: str, value: Any = None, error: PttError | None = None) -> None:
-        """Answer the oldest unanswered request for ``method``."""
-        for index, (name, _, reply) in enumerate(self.requests):
-            if name == method:
-                del self.requests[index]
-                reply(Result(value if value is not None else {}, error))
+    def answer(self, operation: str, value: Any = None, error: PttError | None = None) -> None:
+        """Finish the oldest pending ``operation`` with ``value`` or ``error``."""
+        for index, (name, _, reply) in enumerate(self.pending_ops):
+            if name == operation:
+                del self.pending_ops[index]
+                reply(Result(value, error))
                 return
-        raise AssertionError(f"no pending {method!r} request")
+        raise AssertionError(f"no pending {operation!r}")
+
+    def answer_join(self, joined: Joined | None = None, error: PttError | None = None) -> None:
+        self.answer("join", None if error else joined or joined_ok(), error)
+
+    def answer_floor(self, granted: bool = True, speaker: str | None = None) -> None:
+        """Answer the oldest floor request (its own ``tx_id``)."""
+        tx_id = next((args[0] for name, args, _ in self.pending_ops if name == "request_floor"), "")
+        self.answer("request_floor", FloorAnswer(tx_id or "tx-?", granted, speaker))
 
     def sent(self) -> list[str]:
-        return [
-            args[0] for port, name, args in self.log if port == "signaling" and name == "request"
-        ]
+        """The operations the machine started on this port, in order."""
+        return [name for port, name, _ in self.log if port == "signaling"]
 
 
 @dataclass
-class FakeTransports:
+class FakeMedia:
+    """The :class:`~fsm.ports.Media` port: records calls, keeps the replies."""
+
     log: CallLog
     alive: bool = False
     events: MediaEvents | None = None
     pending: dict[str, Reply] = field(default_factory=dict)
-    consumers: list[str] = field(default_factory=list)
+    following: tuple[AudioSource, ...] = ()
     transmitting: bool = False
     expecting: bool = False
 
-    def create(self, capabilities: Mapping[str, Any], events: MediaEvents, reply: Reply) -> None:
-        self.log.append(("transports", "create", ()))
+    def connect(self, events: MediaEvents, reply: Reply) -> None:
+        self.log.append(("media", "connect", ()))
         self.events = events
-        self.pending["create"] = reply
+        self.pending["connect"] = reply
 
-    def produce(self, reply: Reply) -> None:
-        self.log.append(("transports", "produce", ()))
-        self.pending["produce"] = reply
+    def attach_microphone(self, reply: Reply) -> None:
+        self.log.append(("media", "attach_microphone", ()))
+        self.pending["attach_microphone"] = reply
 
-    def consume(self, producers: Sequence[str], reply: Reply) -> None:
-        self.log.append(("transports", "consume", (tuple(producers),)))
-        self.consumers = list(producers)
-        self.pending["consume"] = reply
+    def follow(self, sources: Sequence[AudioSource], reply: Reply) -> None:
+        self.log.append(("media", "follow", (tuple(s.source_id for s in sources),)))
+        self.following = tuple(sources)
+        self.pending["follow"] = reply
 
     def set_transmitting(self, on: bool) -> None:
-        self.log.append(("transports", "set_transmitting", (on,)))
+        self.log.append(("media", "set_transmitting", (on,)))
         self.transmitting = on
 
     def expect_audio(self, on: bool) -> None:
-        self.log.append(("transports", "expect_audio", (on,)))
+        self.log.append(("media", "expect_audio", (on,)))
         self.expecting = on
 
     def is_alive(self) -> bool:
         return self.alive
 
     def close(self) -> None:
-        self.log.append(("transports", "close", ()))
+        self.log.append(("media", "close", ()))
         self.alive = False
-        self.consumers = []
+        self.following = ()
         self.transmitting = False
 
     # --- test controls ---------------------------------------------------------------------
     def complete(self, what: str, error: PttError | None = None, value: Any = None) -> None:
         reply = self.pending.pop(what)
-        if what == "create" and error is None:
+        if what == "connect" and error is None:
             self.alive = True
         reply(Result(value, error))
 
     def fail_media(self, error: TransportError | None = None) -> None:
         if self.events is None:
-            raise AssertionError("no transports were created")
+            raise AssertionError("no media was connected")
         self.alive = False
         self.events.failed(error or TransportError("media path dead"))
 
@@ -263,7 +291,7 @@ class Fakes:
     clock: FakeClock
     log: CallLog
     signaling: FakeSignaling
-    transports: FakeTransports
+    media: FakeMedia
     audio: FakeAudio
     tokens: FakeTokens
 
@@ -274,16 +302,101 @@ class Fakes:
             clock=clock or FakeClock(),
             log=log,
             signaling=FakeSignaling(log),
-            transports=FakeTransports(log),
+            media=FakeMedia(log),
             audio=FakeAudio(log),
             tokens=FakeTokens(log),
         )
 
-    def ports(self, *, media: bool = True, tokens: bool = True) -> Ports:
+    def ports(
+        self, *, media: bool = True, tokens: bool = True, features: Features | None = None
+    ) -> Ports:
         return Ports(
             signaling=self.signaling,
             clock=self.clock,
-            transports=self.transports if media else None,
+            media=self.media if media else None,
             audio=self.audio if media else None,
             tokens=self.tokens if tokens else None,
+            features=features or Features(),
         )
+
+
+def joined_ok(
+    *,
+    peer_id: str = "me",
+    resume_id: str | None = "s-1",
+    resumed: bool = False,
+    others: Sequence[str] = ("bob",),
+    speaker: str | None = None,
+) -> Joined:
+    """A healthy join answer: us and ``others``, each with an audio source."""
+    members = (Member(peer_id), *(Member(p, p) for p in others))
+    sources = tuple(AudioSource(f"src-{p}", p) for p in others)
+    return Joined(peer_id, resume_id, resumed, members, speaker, sources)
+
+
+class Driver:
+    """Brings a machine on :class:`Fakes` to ``connected`` and through outages in a line
+    each, answering every port call the way a healthy server and media stack would.
+
+    Every step goes through the real transitions and actions; only the answers are
+    canned. Use it to test your own listeners, UIs and embeddings."""
+
+    def __init__(self, machine: Any, fakes: Fakes) -> None:
+        self.machine = machine
+        self.fakes = fakes
+
+    def finish_steps(
+        self,
+        *,
+        joined: Joined | None = None,
+        attach_error: PttError | None = None,
+        floor_granted: bool = True,
+    ) -> None:
+        """Answer every pending session step, in order, until the plan is done."""
+        m, f = self.machine, self.fakes
+        for _ in range(20):
+            step = m.step
+            if step is None:
+                return
+            if step.value == "join":
+                f.signaling.answer_join(joined)
+            elif step.value == "connect_media":
+                f.media.complete("connect")
+            elif step.value == "open_audio":
+                f.audio.complete()
+            elif step.value == "attach_microphone":
+                f.media.complete("attach_microphone", error=attach_error)
+            elif step.value == "follow_sources":
+                f.media.complete("follow")
+            elif step.value == "request_floor":
+                f.signaling.answer_floor(granted=floor_granted)
+            else:
+                raise AssertionError(f"step {step} did not finish by itself")
+        raise AssertionError("session steps did not finish")
+
+    def to_connected(self, *, joined: Joined | None = None, token: str | None = None) -> None:
+        """``idle`` (or ``disconnected``/``error``) to ``connected``."""
+        self.machine.send("connect", token=token)
+        self.fakes.signaling.complete_open()
+        self.finish_steps(joined=joined)
+        self._expect("connected")
+
+    def lose_link(self, error: LinkError | None = None) -> None:
+        """The link drops: the machine reconnects (``reconnecting.backing_off``)."""
+        self.fakes.signaling.lose(error)
+        self._expect("reconnecting")
+
+    def restore(self, *, resumed: bool = True, joined: Joined | None = None) -> None:
+        """Let the retry fire, open the link, answer the restore's steps: ``connected``."""
+        if self.machine.detail == "backing_off":
+            self.fakes.clock.run_next()
+        self.fakes.signaling.complete_open()
+        if joined is None:
+            joined = joined_ok(resume_id=self.machine.channel.resume_id or "s-1", resumed=resumed)
+        self.finish_steps(joined=joined)
+        self._expect("connected")
+
+    def _expect(self, state: str) -> None:
+        if self.machine.state != state:
+            where = f"{self.machine.state} ({self.machine.detail})"
+            raise AssertionError(f"expected {state}, machine is {where}: {self.machine.reason}")

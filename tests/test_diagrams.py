@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.app.diagrams import MERMAID, SVG, TABLE, expected, write
+from adapters.app.diagrams import MERMAID, PLAN, SVG, TABLE, expected, write
 from fsm.table import states
 
 DIAGRAMS = Path(__file__).resolve().parent.parent / "diagrams"
 
 
-@pytest.mark.parametrize("name", [MERMAID, TABLE])
+@pytest.mark.parametrize("name", [MERMAID, TABLE, PLAN])
 def test_committed_text_diagrams_match_the_machine(name: str) -> None:
     """Run `ptt diagram` and commit the result if this fails."""
     assert (DIAGRAMS / name).read_text(encoding="utf-8") == expected()[name]

@@ -119,6 +119,8 @@ def _diagram(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptt", description=__doc__.splitlines()[0])
+    # Long-running is the default so a new command cannot forget to survive SIGPIPE.
+    parser.set_defaults(one_shot=False)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
     _add_token(sub)
@@ -154,7 +156,7 @@ def _add_token(sub: Subparsers) -> None:
     token.add_argument("--user", required=True)
     token.add_argument("--channel", required=True)
     token.add_argument("--ttl", type=float, default=3600.0, help="lifetime in seconds")
-    token.set_defaults(run=_token)
+    token.set_defaults(run=_token, one_shot=True)
 
 
 def _add_connect(sub: Subparsers) -> None:
@@ -191,7 +193,7 @@ def _add_demo_and_diagram(sub: Subparsers) -> None:
     diagram = sub.add_parser("diagram", help="regenerate diagrams/ from the machine")
     diagram.add_argument("--out", default="diagrams", help="output folder (default: diagrams)")
     diagram.add_argument("--no-svg", action="store_true", help="skip the Graphviz SVG")
-    diagram.set_defaults(run=_diagram)
+    diagram.set_defaults(run=_diagram, one_shot=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,9 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("serve", "token") and not args.secret:
         parser.error(f"{args.command}: give --secret or set PTT_SECRET")
-    with contextlib.suppress(AttributeError):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `ptt connect --json | head` exits quietly
-    code: int = args.run(args)
+    if args.one_shot:
+        # A printer may die of SIGPIPE (`ptt token | head -c1` exits quietly). Everything
+        # else keeps Python's SIG_IGN: a write to a dead client's socket must fail as one
+        # EPIPE on that socket, not kill a server (or client) that talks to many peers.
+        with contextlib.suppress(AttributeError):  # no SIGPIPE on Windows
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        code: int = args.run(args)
+    except BrokenPipeError:
+        # Whoever read stdout is gone (`ptt connect --json | head -1`): that is their way
+        # of saying stop. Point stdout at /dev/null so the final flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return code
 
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.backends.reference.link import SignalingOptions
+from adapters.backends.reference import ReferenceBackend, SignalingOptions
 from adapters.manager import AudioOptions, ConnectionManager, PttMode
 from fsm import ExponentialBackoff, FixedSchedule
 from fsm.backoff import BackoffPolicy
@@ -100,12 +100,12 @@ async def run_client(options: ConnectOptions) -> int:
             output_device=options.output_device,
             sink=options.sink,
         ),
-        signaling_options=SignalingOptions(
-            channel=options.channel,
-            ping_interval=options.ping_interval,
-            ping_timeout=options.ping_timeout,
+        backend=ReferenceBackend(
+            SignalingOptions(
+                ping_interval=options.ping_interval, ping_timeout=options.ping_timeout
+            ),
+            liveness_timeout=options.liveness,
         ),
-        liveness_timeout=options.liveness,
         stable_after=options.stable_after,
         log_transitions=False,
     )

@@ -78,9 +78,9 @@ class StatusLine:
 def _talk(machine: Any, state: str) -> str:
     """Who talks, from our side of the floor."""
     speaker = machine.channel.name_of(machine.channel.speaker)
-    if machine.talk.floor == "granted":
+    if machine.floor.granted:
         return "YOU ARE TALKING"
-    if machine.talk.held:
+    if machine.floor.held:
         return "waiting for the floor"
     if state != "connected":
         return "not in the channel"  # the last picture is stale: do not show it

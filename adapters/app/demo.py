@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.backends.reference.link import SignalingOptions
+from adapters.backends.reference import ReferenceBackend, SignalingOptions
 from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
 from adapters.devices.audio.frames import Samples
 from adapters.manager import ConnectionManager
@@ -111,10 +111,10 @@ def _client(
         token_provider=fresh_token,
         audio=SoundDeviceAudio(voice, output=False, tap=tap, wav_path=wav),
         backoff=FixedSchedule((0.2, 0.4, 0.8, 1.0)),
-        signaling_options=SignalingOptions(
-            channel=CHANNEL, ping_interval=PING, ping_timeout=PING, close_timeout=0.3
+        backend=ReferenceBackend(
+            SignalingOptions(ping_interval=PING, ping_timeout=PING, close_timeout=0.3),
+            liveness_timeout=2.0,
         ),
-        liveness_timeout=2.0,
         stable_after=3.0,
         log_transitions=False,
     )

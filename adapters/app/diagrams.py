@@ -12,16 +12,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from fsm.plan import plan_mermaid
 from fsm.table import document, to_mermaid
 
 MERMAID = "connection_machine.mmd"
+PLAN = "session_plan.mmd"
 TABLE = "transitions.md"
 SVG = "connection_machine.svg"
 
 
 def expected() -> dict[str, str]:
     """The text files ``diagrams/`` must hold, by file name."""
-    return {MERMAID: to_mermaid(), TABLE: document()}
+    return {MERMAID: to_mermaid(), TABLE: document(), PLAN: plan_mermaid()}
 
 
 START, END = "<!-- diagram:start -->", "<!-- diagram:end -->"

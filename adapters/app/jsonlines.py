@@ -41,7 +41,7 @@ def event_record(event: PttEvent, machine: Any, started: float) -> dict[str, Any
         "attempt": machine.attempt,
         "delay": machine.next_delay if machine.detail == "backing_off" else None,
         "speaker": machine.channel.speaker,
-        "transmitting": machine.talk.floor == "granted",
+        "transmitting": machine.floor.granted,
         "t": round(machine.ports.clock.now() - started, 3),
     }
     if isinstance(event, StateChanged):
@@ -65,8 +65,26 @@ def event_record(event: PttEvent, machine: Any, started: float) -> dict[str, Any
     elif isinstance(event, ErrorRaised):
         record.update(reason=event.reason, guidance=event.guidance)
     elif isinstance(event, ChannelChanged):
-        record.update(kind=event.kind, speaker=event.speaker, data=_jsonable(event.data))
+        kind, data = _contract_kind(event)
+        record.update(kind=kind, speaker=event.speaker, data=_jsonable(data))
     return record
+
+
+#: The ``kind`` names this output has always used (a contract for scripts), where the
+#: machine's own domain names differ.
+_CONTRACT_KINDS = {
+    "speaker_changed": "speakerChanged",
+    "member_joined": "peerJoined",
+    "member_left": "peerLeft",
+    "floor_lost": "floor_revoked",
+}
+
+
+def _contract_kind(event: ChannelChanged) -> tuple[str, Any]:
+    data = dict(event.data)
+    if event.kind == "member_joined":
+        data["user"] = data.pop("name", None)
+    return _CONTRACT_KINDS.get(event.kind, event.kind), data
 
 
 def write_record(out: TextIO, record: dict[str, Any]) -> None:

@@ -28,6 +28,10 @@ from .tasks import Background
 
 log = structlog.get_logger("ptt.server")
 
+#: Seconds a departed user's message ids (and the rest) are remembered: a client's
+#: backoff plus rejoin fits well inside, a soak's churn of users does not accumulate.
+FORGET_AFTER = 30.0
+
 
 class PttServer:
     """A PTT signaling server on ``ws://host:port/ptt``; ``port=0`` picks a free port.
@@ -42,6 +46,12 @@ class PttServer:
     ``max_rps``: requests a second per connection (burst as large; a sustained excess
     closes with CLOSE_RATE_LIMITED). ``media``: the :class:`MediaRouter` (default
     :class:`NoMedia`). ``ping_*``/``close_timeout`` are the websockets keepalive settings.
+    ``forget_after``: seconds a user that has neither a link nor a session is still
+    remembered (its recent message ids, so a resend after a fresh rejoin is deduplicated,
+    what its ended sessions missed, its stats entries); then nothing of it is kept.
+    Messages for a member whose link is down are kept (bounded) for its resume and
+    replayed after the resumed join's answer; ``missed`` in a join answer counts those
+    lost for good.
     """
 
     def __init__(
@@ -56,6 +66,7 @@ class PttServer:
         max_message_size: int = 64 * 1024,
         max_rps: float = 50,
         max_members: int = 50,
+        forget_after: float = FORGET_AFTER,
         media: MediaRouter | None = None,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
@@ -69,6 +80,8 @@ class PttServer:
             raise ValueError(
                 "limits must be positive (grace, max_talk_time and stall_timeout may be 0)"
             )
+        if forget_after < 0:
+            raise ValueError("forget_after must not be negative")
         self.host, self.path = host, path
         self.stall_timeout = stall_timeout
         self.stats = Stats()
@@ -87,6 +100,7 @@ class PttServer:
             grace=grace,
             max_talk_time=max_talk_time,
             max_members=max_members,
+            forget_after=forget_after,
         )
         media_ops = MediaOps(self._hub, timeout=media_timeout)
         self._dispatcher = Dispatcher(self._hub, media_ops, self.stats)
@@ -155,6 +169,7 @@ class PttServer:
     async def _serve_link(self, ws: ServerConnection) -> None:
         link = Link(ws, self._gate.claims_for(ws), RateLimiter(self._max_rps))
         self._links.add(link)
+        self._hub.link_opened(link)
         expiry = asyncio.get_running_loop().call_later(
             max(0.0, link.claims.seconds_left()),
             link.close,
@@ -216,6 +231,11 @@ class PttServer:
         If ``peer_id`` still holds a floor it is revoked (reason ``stalled``) and the
         channel hears ``speakerChanged`` null; return whether it was. Call on the loop."""
         return self._hub.speaker_stalled(peer_id)
+
+    def footprint(self) -> dict[str, int]:
+        """Counts of what the server holds per client (links, sessions, ids, buffers...):
+        all return to 0 once every client has left and ``forget_after`` has passed."""
+        return {"links": len(self._links), **self._hub.footprint()}
 
     def links(self, user: str | None = None) -> int:
         """How many WebSocket connections are open (for ``user``, if given)."""

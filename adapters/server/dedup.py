@@ -11,6 +11,10 @@ class RecentIds:
         self._per_user = per_user
         self._seen: dict[str, OrderedDict[str, None]] = {}
 
+    def __len__(self) -> int:
+        """Users whose ids are remembered."""
+        return len(self._seen)
+
     def first_time(self, user: str, message_id: str) -> bool:
         """True the first time ``message_id`` is seen for ``user`` (bounded memory)."""
         seen = self._seen.setdefault(user, OrderedDict())
@@ -20,3 +24,6 @@ class RecentIds:
         if len(seen) > self._per_user:
             seen.popitem(last=False)
         return True
+
+    def forget(self, user: str) -> None:
+        self._seen.pop(user, None)

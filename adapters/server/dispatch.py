@@ -82,7 +82,13 @@ class Dispatcher:
         except Exception:
             log.exception("ptt.server.request_failed", user=link.user, method=request.method)
             reply = error(request.id, protocol.E_INTERNAL, "internal error")
+            link.send(reply)
+            return
         link.send(reply)
+        if request.method == protocol.JOIN:
+            # Queued in the same step as the answer, so a resumed client reads its join
+            # result, then what it missed in order, then anything relayed after.
+            self._hub.replay_missed(link)
 
     def _join(self, link: Link, data: dict[str, Any]) -> dict[str, Any]:
         session_id = data.get("session_id")

@@ -19,6 +19,8 @@ from .dedup import RecentIds
 from .floor import Grant
 from .link import Link
 from .media import ChannelAware, MediaRouter
+from .missed import MissedLedger
+from .presence import Presence
 from .sessions import Session, SessionStore
 from .stats import Stats
 from .tasks import Background
@@ -37,6 +39,7 @@ class Hub:
         grace: float,
         max_talk_time: float,
         max_members: int,
+        forget_after: float,
     ) -> None:
         self.media = media
         self.background = background
@@ -46,6 +49,8 @@ class Hub:
         self.max_members = max_members
         self.stats = stats
         self._recent_ids = RecentIds()
+        self._ledger = MissedLedger()
+        self.presence = Presence(forget_after, self._forget)
 
     # --- lookups ------------------------------------------------------------------------
     def session_of(self, link: Link) -> Session:
@@ -73,7 +78,11 @@ class Hub:
         if session is not None:
             self._take_over(session, link)
             log.info("ptt.server.resumed", user=link.user, peer_id=session.peer_id)
-            return self._join_result(self.channel_of(session), session, resumed=True)
+            # What was kept is replayed right after this answer (replay_missed); only
+            # what overflowed the buffer is lost for good.
+            missed, session.missed.overflow = session.missed.overflow, 0
+            return self._join_result(self.channel_of(session), session, True, missed)
+        missed = self._ledger.take(session_id, link.user, channel_name) if session_id else 0
         channel = self.channels.get(channel_name)
         if channel is not None and len(channel.members) >= self.max_members:
             raise RequestError(protocol.E_CHANNEL_FULL, f"channel has {self.max_members} members")
@@ -89,19 +98,22 @@ class Hub:
             exclude=session.peer_id,
         )
         log.info("ptt.server.joined", user=link.user, peer_id=session.peer_id, channel=channel.name)
-        return self._join_result(channel, session, resumed=False)
+        return self._join_result(channel, session, False, missed)
 
     def _take_over(self, session: Session, link: Link) -> None:
         old = session.link
         if old is not None and old is not link:
             # The client reconnected before this server noticed its old socket die.
             old.session = None
+            self._owe(session, old.take_unsent())
             self._drop_floor(session)
             old.close(1000, "session resumed on another connection")
         self.sessions.attach(session, link)
         link.session = session
 
-    def _join_result(self, channel: Channel, session: Session, *, resumed: bool) -> dict[str, Any]:
+    def _join_result(
+        self, channel: Channel, session: Session, resumed: bool, missed: int
+    ) -> dict[str, Any]:
         return {
             "session_id": session.session_id,
             "resumed": resumed,
@@ -114,7 +126,25 @@ class Hub:
                 for producer, owner in channel.producers.items()
                 if owner != session.peer_id
             ],
+            "missed": missed,
         }
+
+    def replay_missed(self, link: Link) -> None:
+        """After a resumed join's answer: the messages kept while the link was down."""
+        session = link.session
+        if session is None:
+            return
+        frames = session.missed.take()
+        for sent, frame in enumerate(frames):
+            if not link.send(frame, replayable=True):
+                self._owe(session, frames[sent:])  # the new link is closing already
+                return
+        if frames:
+            log.info("ptt.server.replayed", user=link.user, messages=len(frames))
+
+    def _owe(self, session: Session, frames: list[str | bytes]) -> None:
+        dropped = session.missed.salvage(frames)
+        self.stats.dropped["missed_overflow"] += dropped
 
     def leave(self, link: Link, channel_name: str) -> dict[str, Any]:
         session = self.session_of(link)
@@ -124,16 +154,21 @@ class Hub:
         self.end(session)
         return {}
 
+    def link_opened(self, link: Link) -> None:
+        self.presence.link_opened(link.user)
+
     def link_lost(self, link: Link) -> None:
         """The socket is gone: free the floor now, keep the session for the grace period."""
         session, link.session = link.session, None
-        if session is None or session.link is not link:
-            return
-        self._drop_floor(session)
-        if self.sessions.grace > 0:
-            self.sessions.detach(session)
-        else:
-            self.end(session)
+        self.presence.link_closed(link.user)
+        if session is not None and session.link is link:
+            self._owe(session, link.take_unsent())
+            self._drop_floor(session)
+            if self.sessions.grace > 0:
+                self.sessions.detach(session)
+            else:
+                self._lapse(session)
+        self._check_presence(link.user)
 
     def _drop_floor(self, session: Session) -> None:
         channel = self.channels.get(session.channel)
@@ -142,7 +177,22 @@ class Hub:
 
     def _grace_expired(self, session: Session) -> None:
         log.info("ptt.server.session_expired", user=session.user, peer_id=session.peer_id)
+        self._lapse(session)
+
+    def _lapse(self, session: Session) -> None:
+        """End a session its client did not come back for; remember what it was owed."""
+        missed = session.missed.count
+        self._ledger.note(session.session_id, session.user, session.channel, missed)
         self.end(session)
+
+    def _check_presence(self, user: str) -> None:
+        self.presence.check(user, has_session=self.sessions.has_user(user))
+
+    def _forget(self, user: str) -> None:
+        """The user left and did not come back: drop all that is still kept about it."""
+        self._recent_ids.forget(user)
+        self._ledger.forget(user)
+        self.stats.forget(user)
 
     def end(self, session: Session, *, notify: bool = True) -> None:
         """End a session for good: the others see its producers close and the peer leave."""
@@ -165,6 +215,7 @@ class Hub:
             self.channels.discard_if_empty(channel)
         self._tell_channel(session.peer_id, None)
         self.release_media(session.peer_id)
+        self._check_presence(session.user)
 
     def release_media(self, peer_id: str) -> None:
         self.background.spawn(self._close_media(peer_id), f"ptt-close-peer-{peer_id}")
@@ -207,6 +258,20 @@ class Hub:
             self.end(session, notify=False)
         for channel in self.channels:
             self.channels.remove(channel.name)
+        self.presence.close()
+
+    def footprint(self) -> dict[str, int]:
+        """How much per-client state is held (for operators and leak tests)."""
+        return {
+            "sessions": len(self.sessions),
+            "channels": sum(1 for _ in self.channels),
+            "users": len(self.presence),
+            "message_ids": len(self._recent_ids),
+            "missed_buffered": sum(len(s.missed) for s in self.sessions),
+            "missed_ledger": len(self._ledger),
+            "stats_entries": self.stats.stored(),
+            "background_tasks": len(self.background),
+        }
 
     # --- floor --------------------------------------------------------------------------
     def ptt_start(self, link: Link, tx_id: str) -> dict[str, Any]:
@@ -306,9 +371,15 @@ class Hub:
         )
         if not fresh:
             return {"duplicate": True}
-        self.stats.delivered[session.user].append(data)
-        body = {"from": session.peer_id, "data": data}
-        self._broadcast(channel, protocol.MESSAGE, body, exclude=session.peer_id)
+        self.stats.relayed(session.user, data)
+        frame = notification(protocol.MESSAGE, {"from": session.peer_id, "data": data})
+        for member in list(channel.members.values()):
+            if member is session:
+                continue
+            # Unlike state notifications (a resume's join answer carries the state), a
+            # message exists only in the stream: a member whose link is down is owed it.
+            if member.link is None or not member.link.send(frame, replayable=True):
+                self.stats.dropped["missed_overflow"] += member.missed.keep(frame)
         return {}
 
     def _broadcast(

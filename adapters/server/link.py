@@ -29,6 +29,12 @@ class _Close:
     reason: str
 
 
+@dataclass(frozen=True)
+class _Frame:
+    data: str | bytes
+    replayable: bool  # a relayed message: owed to the session if this link dies first
+
+
 class Link:
     def __init__(
         self,
@@ -44,24 +50,29 @@ class Link:
         self.session: Session | None = None
         self.closing = False
         self._max_pending = max_pending
-        self._queue: asyncio.Queue[str | bytes | _Close] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Frame | _Close] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write(), name=f"ptt-link-{claims.user}")
 
     @property
     def user(self) -> str:
         return self.claims.user
 
-    def send(self, frame: str | bytes) -> None:
-        """Queue a frame; dropped once the link is closing."""
+    def send(self, frame: str | bytes, *, replayable: bool = False) -> bool:
+        """Queue a frame and return True; once the link is closing, drop it and return False.
+
+        ``replayable`` frames still queued when the link dies are handed back by
+        :meth:`take_unsent`, so the session can replay them on a resume.
+        """
         if self.closing:
-            return
+            return False
         if self._queue.qsize() >= self._max_pending:
             log.warning("ptt.server.slow_client", user=self.user, pending=self._queue.qsize())
             self.closing = True
             # A client that does not read would also stall a closing handshake: cut it.
             self.ws.transport.abort()
-            return
-        self._queue.put_nowait(frame)
+            return False
+        self._queue.put_nowait(_Frame(frame, replayable))
+        return True
 
     def close(self, code: int, reason: str = "") -> None:
         """Close after the frames already queued (so an error reply precedes its close)."""
@@ -69,6 +80,18 @@ class Link:
             return
         self.closing = True
         self._queue.put_nowait(_Close(code, reason))
+
+    def take_unsent(self) -> list[str | bytes]:
+        """Remove the frames not yet written; return the replayable ones, in order.
+
+        For a link that is dead or being replaced: its other frames are meant for a
+        socket nobody reads any more. A queued close stays queued.
+        """
+        items = [self._queue.get_nowait() for _ in range(self._queue.qsize())]
+        for item in items:
+            if isinstance(item, _Close):
+                self._queue.put_nowait(item)
+        return [item.data for item in items if isinstance(item, _Frame) and item.replayable]
 
     async def wait_closed(self) -> None:
         await asyncio.wait([self._writer])
@@ -85,6 +108,6 @@ class Link:
                 if isinstance(item, _Close):
                     await self.ws.close(item.code, item.reason)
                     return
-                await self.ws.send(item)
+                await self.ws.send(item.data)
         except ConnectionClosed:
             self.closing = True

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .missed import MissedMessages
+
 if TYPE_CHECKING:
     from .link import Link
 
@@ -22,6 +24,7 @@ class Session:
     producers: set[str] = field(default_factory=set)
     alive: bool = True
     expiry: asyncio.TimerHandle | None = None
+    missed: MissedMessages = field(default_factory=MissedMessages)  # owed while link is down
 
 
 class SessionStore:
@@ -34,6 +37,12 @@ class SessionStore:
 
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._by_id.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def has_user(self, user: str) -> bool:
+        return any(session.user == user for session in self._by_id.values())
 
     def open(self, user: str, channel: str, link: Link) -> Session:
         session = Session(

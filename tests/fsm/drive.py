@@ -6,20 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fsm import ConnectionMachine, FixedSchedule, LinkError, Settings, TransportError
+from fsm import (
+    Cause,
+    ConnectionMachine,
+    Features,
+    FixedSchedule,
+    Joined,
+    LinkError,
+    PttError,
+    Settings,
+    TransportError,
+)
 from fsm.backoff import BackoffPolicy
 from fsm.observe import Recorder
-from fsm.testing import Fakes
+from fsm.testing import Driver, Fakes, joined_ok
 
-JOIN_OK = {
-    "session_id": "s-1",
-    "resumed": False,
-    "peer_id": "me",
-    "members": ["me", "bob"],
-    "speaker": None,
-    "producers": [{"producer_id": "prod-bob", "peer_id": "bob"}],
-}
-RESUMED = {**JOIN_OK, "resumed": True}
+JOIN_OK = joined_ok()
+RESUMED = joined_ok(resumed=True)
 
 
 class TransitionCounter:
@@ -58,6 +61,7 @@ def make(
     backoff: BackoffPolicy | None = None,
     stable_after: float = 10.0,
     listeners: tuple[object, ...] | None = None,
+    features: Features | None = None,
 ) -> Rig:
     """A machine on fakes; ``listeners`` replaces the default recorder and counter (each
     listener costs construction time, which the path search pays thousands of times)."""
@@ -71,38 +75,17 @@ def make(
         stable_after=stable_after,
     )
     counter = TransitionCounter()
-    ports = fakes.ports(media=media, tokens=tokens)
+    ports = fakes.ports(media=media, tokens=tokens, features=features)
     chosen = [recorder, counter] if listeners is None else list(listeners)
     machine = ConnectionMachine(settings, ports, listeners=chosen)
     return Rig(machine, fakes, recorder, counter)
 
 
 def finish_steps(
-    rig: Rig, *, join: dict[str, Any] | None = None, produce_error: Any = None
+    rig: Rig, *, join: Joined | None = None, attach_error: PttError | None = None
 ) -> None:
     """Answer every session step in order, as a healthy server and media stack would."""
-    f, m = rig.fakes, rig.machine
-    for _ in range(20):
-        step = m.step
-        if step is None:
-            return
-        if step.value == "join":
-            f.signaling.answer("join", join or JOIN_OK)
-        elif step.value == "load_capabilities":
-            f.signaling.answer("getRouterRtpCapabilities", {"codecs": []})
-        elif step.value == "create_transports":
-            f.transports.complete("create")
-        elif step.value == "open_audio":
-            f.audio.complete()
-        elif step.value == "produce":
-            f.transports.complete("produce", error=produce_error)
-        elif step.value == "consume":
-            f.transports.complete("consume")
-        elif step.value == "request_floor":
-            f.signaling.answer("pttStart", {"granted": True})
-        else:
-            raise AssertionError(f"step {step} did not finish by itself")
-    raise AssertionError("session steps did not finish")
+    Driver(rig.machine, rig.fakes).finish_steps(joined=join, attach_error=attach_error)
 
 
 def to_connecting_dialing(rig: Rig) -> None:
@@ -111,7 +94,7 @@ def to_connecting_dialing(rig: Rig) -> None:
 
 def to_connecting_authenticating(rig: Rig) -> None:
     rig.send("connect")
-    rig.fakes.signaling.fail_open(LinkError(status=401))
+    rig.fakes.signaling.fail_open(LinkError(status=401, cause=Cause.AUTH_INVALID))
 
 
 def to_connecting_establishing(rig: Rig) -> None:
@@ -126,12 +109,12 @@ def to_connected_ready(rig: Rig) -> None:
 
 def to_connected_degraded(rig: Rig) -> None:
     to_connecting_establishing(rig)
-    finish_steps(rig, produce_error=TransportError("produce refused"))
+    finish_steps(rig, attach_error=TransportError("microphone refused"))
 
 
 def to_reconnecting_backing_off(rig: Rig) -> None:
     to_connected_ready(rig)
-    rig.fakes.signaling.lose(LinkError(close_code=1006))
+    rig.fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
 
 
 def to_reconnecting_redialing(rig: Rig) -> None:
@@ -141,7 +124,7 @@ def to_reconnecting_redialing(rig: Rig) -> None:
 
 def to_reconnecting_reauthenticating(rig: Rig) -> None:
     to_reconnecting_redialing(rig)
-    rig.fakes.signaling.fail_open(LinkError(status=401))
+    rig.fakes.signaling.fail_open(LinkError(status=401, cause=Cause.AUTH_INVALID))
 
 
 def to_reconnecting_restoring(rig: Rig) -> None:
@@ -156,7 +139,7 @@ def to_disconnected(rig: Rig) -> None:
 
 def to_error(rig: Rig) -> None:
     rig.send("connect")
-    rig.fakes.signaling.fail_open(LinkError(status=403))
+    rig.fakes.signaling.fail_open(LinkError(status=403, cause=Cause.FORBIDDEN))
 
 
 DRIVERS: dict[str, Callable[[Rig], None]] = {

@@ -1,14 +1,24 @@
-"""Every event the machine knows, with the guard scenarios that matter for it (as data)."""
+"""Every event the machine knows, with the guard scenarios that matter for it (as data).
+
+The errors carry protocol-neutral causes, as a backend reports them: the machine's
+tests speak the domain, never a wire."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fsm import (
+    AudioSource,
+    Cause,
+    ChannelMessage,
     ConnectRefused,
     ConnectTimeout,
+    FloorAnswer,
+    FloorLost,
+    Intent,
     KeepaliveTimeout,
     LinkError,
+    Member,
     OperationTimeout,
     Outgoing,
     RequestFailed,
@@ -22,11 +32,11 @@ SCENARIOS: dict[str, dict[str, dict[str, Any]]] = {
     "reconnect_now": {"-": {}},
     "talk_pressed": {"-": {}},
     "talk_released": {"-": {}},
-    "send_message": {"-": {"method": "message", "data": {"text": "hi"}}},
+    "send_message": {"-": {"data": {"text": "hi"}}},
     "link_opened": {"-": {}},
     "link_failed": {
-        "401": {"error": LinkError(status=401)},
-        "403": {"error": LinkError(status=403)},
+        "401": {"error": LinkError(status=401, cause=Cause.AUTH_INVALID)},
+        "403": {"error": LinkError(status=403, cause=Cause.FORBIDDEN)},
         "503-retry-after": {"error": LinkError(status=503, retry_after=7.0)},
         "500": {"error": LinkError(status=500)},
         "429": {"error": LinkError(status=429, retry_after=3.0)},
@@ -34,37 +44,42 @@ SCENARIOS: dict[str, dict[str, dict[str, Any]]] = {
         "timeout": {"error": ConnectTimeout()},
     },
     "link_lost": {
-        "1006-unclean": {"error": LinkError(close_code=1006)},
-        "1001-going-away": {"error": LinkError(close_code=1001)},
-        "1011": {"error": LinkError(close_code=1011)},
-        "1012-restart": {"error": LinkError(close_code=1012)},
+        "transient": {"error": LinkError(cause=Cause.TRANSIENT)},
+        "going-away": {"error": LinkError(cause=Cause.SERVER_GOING_AWAY)},
         "keepalive": {"error": KeepaliveTimeout()},
-        "4000-kicked": {"error": LinkError(close_code=4000, close_reason="kicked")},
-        "4004-channel-deleted": {"error": LinkError(close_code=4004)},
-        "4001-auth-expired": {"error": LinkError(close_code=4001)},
-        "4003-forbidden": {"error": LinkError(close_code=4003)},
+        "kicked": {"error": LinkError(cause=Cause.KICKED)},
+        "channel-gone": {"error": LinkError(cause=Cause.CHANNEL_GONE)},
+        "auth-expired": {"error": LinkError(cause=Cause.AUTH_EXPIRED)},
+        "forbidden": {"error": LinkError(cause=Cause.FORBIDDEN)},
     },
     "token_refreshed": {"-": {"value": "fresh-token"}},
-    "token_refresh_failed": {"-": {"error": LinkError(status=401)}},
-    "step_succeeded": {"-": {"value": {}}},
+    "token_refresh_failed": {"-": {"error": LinkError(status=401, cause=Cause.AUTH_INVALID)}},
+    "step_succeeded": {"-": {"value": None}},
     "step_failed": {
         "timeout": {"error": OperationTimeout("step took too long")},
-        "forbidden": {"error": RequestFailed("join", "forbidden")},
+        "forbidden": {"error": RequestFailed("join", Cause.FORBIDDEN)},
         "transport": {"error": TransportError("ice failed")},
     },
     "retry_due": {"-": {}},
     "session_stable": {"-": {}},
     "deadline_passed": {"-": {"error": OperationTimeout("watchdog")}},
     "media_failed": {"-": {"error": TransportError("no RTP for 3 s")}},
-    "floor_granted": {"-": {"data": {"granted": True}, "tx_id": None}},
-    "floor_denied": {"-": {"data": {"speaker": "bob"}, "tx_id": None}},
-    "floor_revoked": {"-": {"data": {"reason": "max_talk_time"}}},
-    "channel_updated": {"-": {"kind": "speakerChanged", "data": {"peer_id": "bob"}}},
-    "producer_added": {"-": {"data": {"producer_id": "prod-carol", "peer_id": "carol"}}},
-    "producer_closed": {"-": {"data": {"producer_id": "prod-bob", "peer_id": "bob"}}},
+    "floor_granted": {"-": {"answer": FloorAnswer("tx-1", granted=True)}},
+    "floor_denied": {"-": {"answer": FloorAnswer("tx-1", granted=False, speaker="bob")}},
+    "floor_lost": {
+        "max-talk-time": {"tx_id": None, "why": FloorLost.MAX_TALK_TIME},
+        "stalled": {"tx_id": None, "why": FloorLost.STALLED_UPLINK},
+    },
+    "talk_time_up": {"-": {"tx_id": "tx-1"}},
+    "member_joined": {"-": {"member": Member("carol", "Carol")}},
+    "member_left": {"-": {"peer_id": "bob"}},
+    "speaker_changed": {"-": {"peer_id": "bob"}},
+    "sources_changed": {
+        "-": {"sources": (AudioSource("src-bob", "bob"), AudioSource("src-carol", "carol"))}
+    },
     "outbox_due": {"-": {}},
     "message_unconfirmed": {
-        "-": {"item": Outgoing("message", {"text": "hi", "msg_id": "m-1"}, 999.0)}
+        "-": {"item": Outgoing(Intent.MESSAGE, 999.0, msg_id="m-1", data={"text": "hi"})}
     },
-    "message_received": {"-": {"data": {"from": "bob", "data": {"text": "yo"}}}},
+    "message_received": {"-": {"message": ChannelMessage({"text": "yo"}, "bob")}},
 }

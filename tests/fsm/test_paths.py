@@ -11,21 +11,37 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from fsm import (
+    AudioSource,
+    Cause,
+    ChannelMessage,
     ConnectRefused,
+    Features,
     FixedSchedule,
+    FloorControl,
+    FloorLost,
     LinkError,
+    Member,
     OperationTimeout,
+    PttError,
     RequestFailed,
     TransportError,
 )
 from fsm.table import transition_table
+from fsm.testing import joined_ok
 
 from .drive import Rig, finish_steps, make
 
 Macro = Callable[[Rig], None]
+
+#: The media steps and the fake media operation that answers each.
+MEDIA_OPS = {
+    "connect_media": "connect",
+    "attach_microphone": "attach_microphone",
+    "follow_sources": "follow",
+}
 
 
 def _answer_step(rig: Rig) -> None:
@@ -34,37 +50,36 @@ def _answer_step(rig: Rig) -> None:
         return
     f = rig.fakes
     if step.value == "join":
-        f.signaling.answer("join", {"session_id": "s-1", "peer_id": "me"})
-    elif step.value == "load_capabilities":
-        f.signaling.answer("getRouterRtpCapabilities", {"codecs": []})
-    elif step.value in ("create_transports", "produce", "consume"):
-        f.transports.complete(step.value.split("_")[0])
+        f.signaling.answer_join(joined_ok())
+    elif step.value in MEDIA_OPS:
+        f.media.complete(MEDIA_OPS[step.value])
     elif step.value == "open_audio":
         f.audio.complete()
     elif step.value == "request_floor":
-        f.signaling.answer("pttStart", {"granted": True})
+        f.signaling.answer_floor(granted=True)
 
 
-def _fail_step(error: Exception) -> Macro:
+def _fail_step(error: PttError) -> Macro:
     def run(rig: Rig) -> None:
         step = rig.machine.step
         if step is None:
             return
         f = rig.fakes
-        if step.value in ("create_transports", "produce", "consume"):
-            f.transports.complete(step.value.split("_")[0], error=error)  # type: ignore[arg-type]
+        if step.value in MEDIA_OPS:
+            f.media.complete(MEDIA_OPS[step.value], error=error)
         elif step.value == "open_audio":
-            f.audio.complete(error=error)  # type: ignore[arg-type]
-        elif f.signaling.pending():
-            method = f.signaling.pending()[0][0]
-            f.signaling.answer(method, error=error)  # type: ignore[arg-type]
+            f.audio.complete(error=error)
+        elif step.value in ("join", "request_floor") and f.signaling.pending(step.value):
+            f.signaling.answer(step.value, error=error)
 
     return run
 
 
 def _if_link(action: Callable[[Rig], None]) -> Macro:
+    """Only once a link was opened (the report may come from a superseded link)."""
+
     def run(rig: Rig) -> None:
-        if rig.fakes.signaling.events is not None:
+        if rig.fakes.signaling.link is not None:
             action(rig)
 
     return run
@@ -78,95 +93,115 @@ def _if_tokens(action: Callable[[Rig], None]) -> Macro:
     return run
 
 
+def _if_pending(operation: str, action: Callable[[Rig], None]) -> Macro:
+    def run(rig: Rig) -> None:
+        if rig.fakes.signaling.pending(operation):
+            action(rig)
+
+    return run
+
+
 def _run_timer(rig: Rig) -> None:
     if rig.fakes.clock.pending():
         rig.fakes.clock.run_next()
 
 
 def _media_fail(rig: Rig) -> None:
-    if rig.fakes.transports.events is not None:
-        rig.fakes.transports.fail_media()
+    if rig.fakes.media.events is not None:
+        rig.fakes.media.fail_media()
 
 
-def _to_create(rig: Rig) -> None:
-    while rig.machine.step is not None and rig.machine.step.value != "create_transports":
+def _to_connect_media(rig: Rig) -> None:
+    while rig.machine.step is not None and rig.machine.step.value != "connect_media":
         _answer_step(rig)
 
 
 def _outage(rig: Rig) -> None:
     """The link drops and comes back: lost, backoff elapses, a new link opens."""
-    if rig.where.startswith("connected") and rig.fakes.signaling.events is not None:
-        rig.fakes.signaling.lose(LinkError(close_code=1006))
+    if rig.where.startswith("connected") and rig.fakes.signaling.link is not None:
+        rig.fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
         if rig.where == "reconnecting.backing_off":
             rig.fakes.clock.run_next()
             rig.fakes.signaling.complete_open()
 
 
+def _lose(cause: Cause) -> Macro:
+    return _if_link(lambda r: r.fakes.signaling.lose(LinkError(cause=cause)))
+
+
+def _fail_open(error: LinkError) -> Macro:
+    return _if_link(lambda r: r.fakes.signaling.fail_open(error))
+
+
+BOB = AudioSource("src-bob", "bob")
+XAVIER = AudioSource("src-x", "x")
+
 MACROS: dict[str, Macro] = {
-    "to_create": _to_create,
+    "to_connect_media": _to_connect_media,
     "outage": _outage,
     "connect": lambda r: r.send("connect", token="t2"),
     "disconnect": lambda r: r.send("disconnect"),
     "reconnect_now": lambda r: r.send("reconnect_now"),
     "press": lambda r: r.send("talk_pressed"),
     "release": lambda r: r.send("talk_released"),
-    "message": lambda r: r.send("send_message", method="message", data={"n": 1}),
-    "burst": lambda r: [r.send("send_message", method="message", data={"n": n}) for n in range(30)],
+    "message": lambda r: r.send("send_message", data={"n": 1}),
+    "burst": lambda r: [r.send("send_message", data={"n": n}) for n in range(30)],
     "open_ok": _if_link(lambda r: r.fakes.signaling.complete_open()),
-    "open_401": _if_link(lambda r: r.fakes.signaling.fail_open(LinkError(status=401))),
-    "open_403": _if_link(lambda r: r.fakes.signaling.fail_open(LinkError(status=403))),
-    "open_refused": _if_link(lambda r: r.fakes.signaling.fail_open(ConnectRefused())),
-    "open_kicked": _if_link(lambda r: r.fakes.signaling.fail_open(LinkError(close_code=4000))),
-    "lose_1006": _if_link(lambda r: r.fakes.signaling.lose(LinkError(close_code=1006))),
-    "lose_4000": _if_link(lambda r: r.fakes.signaling.lose(LinkError(close_code=4000))),
-    "lose_4001": _if_link(lambda r: r.fakes.signaling.lose(LinkError(close_code=4001))),
-    "lose_4003": _if_link(lambda r: r.fakes.signaling.lose(LinkError(close_code=4003))),
+    "open_auth_invalid": _fail_open(LinkError(status=401, cause=Cause.AUTH_INVALID)),
+    "open_forbidden": _fail_open(LinkError(status=403, cause=Cause.FORBIDDEN)),
+    "open_refused": _fail_open(ConnectRefused()),
+    "open_kicked": _fail_open(LinkError(cause=Cause.KICKED)),
+    "lose_transient": _lose(Cause.TRANSIENT),
+    "lose_kicked": _lose(Cause.KICKED),
+    "lose_auth_expired": _lose(Cause.AUTH_EXPIRED),
+    "lose_forbidden": _lose(Cause.FORBIDDEN),
     "token_ok": _if_tokens(lambda r: r.fakes.tokens.complete("fresh")),
-    "token_fail": _if_tokens(lambda r: r.fakes.tokens.complete(None, LinkError(status=401))),
+    "token_fail": _if_tokens(
+        lambda r: r.fakes.tokens.complete(None, LinkError(status=401, cause=Cause.AUTH_INVALID))
+    ),
     "step_ok": _answer_step,
     "step_timeout": _fail_step(OperationTimeout("slow")),
-    "step_forbidden": _fail_step(RequestFailed("join", "forbidden")),
-    "step_kicked": _fail_step(RequestFailed("join", "kicked")),
+    "step_forbidden": _fail_step(RequestFailed("join", Cause.FORBIDDEN)),
+    "step_kicked": _fail_step(RequestFailed("join", Cause.KICKED)),
     "step_transport": _fail_step(TransportError("ice failed")),
     "finish": lambda r: finish_steps(r) if r.machine.step is not None else None,
     "finish_degraded": lambda r: (
-        finish_steps(r, produce_error=TransportError("no mic"))
+        finish_steps(r, attach_error=TransportError("no mic"))
         if r.machine.step is not None
         else None
     ),
     "timer": _run_timer,
     "media_fail": _media_fail,
-    "notify_floor_granted": _if_link(lambda r: r.fakes.signaling.notify("floorGranted", {})),
-    "notify_floor_denied": _if_link(lambda r: r.fakes.signaling.notify("floorDenied", {})),
-    "grant": lambda r: (
-        r.fakes.signaling.answer("pttStart", {"granted": True})
-        if r.fakes.signaling.pending("pttStart")
-        else None
+    "grant": _if_pending("request_floor", lambda r: r.fakes.signaling.answer_floor(granted=True)),
+    "deny": _if_pending(
+        "request_floor", lambda r: r.fakes.signaling.answer_floor(granted=False, speaker="bob")
     ),
-    "notify_uplink_stalled": _if_link(
-        lambda r: r.fakes.signaling.notify("floorRevoked", {"reason": "stalled"})
+    "uplink_stalled": _if_link(
+        lambda r: r.fakes.signaling.events.floor_lost(None, FloorLost.STALLED_UPLINK)
     ),
-    "notify_floor_revoked": _if_link(lambda r: r.fakes.signaling.notify("floorRevoked", {})),
-    "notify_speaker": _if_link(
-        lambda r: r.fakes.signaling.notify("speakerChanged", {"peer_id": "bob"})
+    "floor_preempted": _if_link(
+        lambda r: r.fakes.signaling.events.floor_lost(None, FloorLost.PREEMPTED)
     ),
-    "notify_producer": _if_link(
-        lambda r: r.fakes.signaling.notify("newProducer", {"producer_id": "p9", "peer_id": "x"})
+    "speaker_bob": _if_link(lambda r: r.fakes.signaling.events.speaker_changed("bob")),
+    "member_joined": _if_link(
+        lambda r: r.fakes.signaling.events.member_joined(Member("carol", "Carol"))
     ),
-    "notify_producer_closed": _if_link(
-        lambda r: r.fakes.signaling.notify("producerClosed", {"producer_id": "p9"})
+    "member_left": _if_link(lambda r: r.fakes.signaling.events.member_left("bob")),
+    "source_added": _if_link(lambda r: r.fakes.signaling.events.sources_changed((BOB, XAVIER))),
+    "source_closed": _if_link(lambda r: r.fakes.signaling.events.sources_changed((BOB,))),
+    "message_throttled": _if_pending(
+        "send_message",
+        lambda r: r.fakes.signaling.answer(
+            "send_message", error=RequestFailed("send_message", Cause.RATE_LIMITED)
+        ),
     ),
-    "message_throttled": lambda r: (
-        r.fakes.signaling.answer("message", error=RequestFailed("message", "rate_limited"))
-        if r.fakes.signaling.pending("message")
-        else None
+    "message_unanswered": _if_pending(
+        "send_message",
+        lambda r: r.fakes.signaling.answer("send_message", error=LinkError("link lost")),
     ),
-    "message_unanswered": lambda r: (
-        r.fakes.signaling.answer("message", error=LinkError("link lost"))
-        if r.fakes.signaling.pending("message")
-        else None
+    "message_received": _if_link(
+        lambda r: r.fakes.signaling.events.message(ChannelMessage({"text": "hi"}, "bob"))
     ),
-    "notify_message": _if_link(lambda r: r.fakes.signaling.notify("message", {"text": "hi"})),
 }
 
 
@@ -176,13 +211,19 @@ GIVE_UP_MACROS = (
     "open_refused",
     "finish",
     "outage",
-    "lose_1006",
+    "lose_transient",
     "timer",
     "media_fail",
     "step_timeout",
-    "to_create",
+    "to_connect_media",
     "step_transport",
 )
+
+#: A backend without floor control: the machine ends a transmission at max_talk_time.
+CLIENT_FLOOR = Features(floor=FloorControl.CLIENT, max_talk_time=1.0)
+
+#: Our own talk-time limit only needs a session and a granted floor.
+CLIENT_FLOOR_MACROS = ("connect", "open_ok", "finish", "press", "grant", "release", "timer")
 
 
 class RowRecorder:
@@ -200,29 +241,31 @@ class RowRecorder:
         )
 
 
-def _fresh(max_attempts: int | None = None) -> tuple[Rig, RowRecorder]:
+def _fresh(
+    max_attempts: int | None = None, features: Features | None = None
+) -> tuple[Rig, RowRecorder]:
     rows = RowRecorder()
     backoff = FixedSchedule((1.0, 2.0), max_attempts=max_attempts)
-    rig = make(backoff=backoff, stable_after=5.0, listeners=(rows,))
+    rig = make(backoff=backoff, stable_after=5.0, listeners=(rows,), features=features)
     return rig, rows
 
 
 def _key(rig: Rig) -> tuple[object, ...]:
     m = rig.machine
-    retries = sum(m._step_retries.values()) if m.step is not None else 0
-    unanswered = bool(rig.fakes.signaling.pending("message"))
+    retries = sum(m.plan.retries.values()) if m.step is not None else 0
+    unanswered = bool(rig.fakes.signaling.pending("send_message"))
     # Only the steps whose failures take different rows are told apart: the rest is "other".
     step = m.step.value if m.step is not None else None
-    step = step if step in (None, "join", "create_transports") else "other"
+    step = step if step in (None, "join", "connect_media") else "other"
     queued = bool(len(m.outbox))
-    talking = m.talk.floor == "granted"
-    return (rig.where, step, retries, min(m.attempt, 2), m.talk.held, talking, unanswered, queued)
+    talking = m.floor.granted
+    return (rig.where, step, retries, min(m.attempt, 2), m.floor.held, talking, unanswered, queued)
 
 
 def _replay(
-    path: tuple[str, ...], max_attempts: int | None = None
+    path: tuple[str, ...], max_attempts: int | None = None, features: Features | None = None
 ) -> tuple[Rig, RowRecorder, list[str]]:
-    rig, rows = _fresh(max_attempts)
+    rig, rows = _fresh(max_attempts, features)
     seen = []
     for name in path:
         MACROS[name](rig)
@@ -232,20 +275,25 @@ def _replay(
 
 @functools.cache
 def explore(
-    max_depth: int = 7, max_attempts: int | None = None
+    max_depth: int = 7, max_attempts: int | None = None, features: Features | None = None
 ) -> tuple[dict[tuple[object, ...], tuple[str, ...]], set[Row]]:
     """Breadth-first: the shortest macro path to every abstract state, and every table
     row those paths (plus one more input from each state) took."""
-    start, _ = _fresh(max_attempts)
+    start, _ = _fresh(max_attempts, features)
     paths: dict[tuple[object, ...], tuple[str, ...]] = {_key(start): ()}
     covered: set[Row] = set()
     queue: deque[tuple[str, ...]] = deque([()])
-    # Giving up only needs the inputs that fail or restore a session.
-    alphabet = MACROS if max_attempts is None else GIVE_UP_MACROS
+    # Giving up only needs the inputs that fail or restore a session; a client-side floor
+    # only the inputs that reach a granted floor.
+    alphabet: Iterable[str] = MACROS
+    if max_attempts is not None:
+        alphabet = GIVE_UP_MACROS
+    elif features is not None:
+        alphabet = CLIENT_FLOOR_MACROS
     while queue:
         path = queue.popleft()
         for name in alphabet:
-            rig, rows, _ = _replay((*path, name), max_attempts)
+            rig, rows, _ = _replay((*path, name), max_attempts, features)
             covered.update(rows.rows)
             key = _key(rig)
             if key not in paths and len(path) + 1 < max_depth:
@@ -264,8 +312,9 @@ def _short(row: Row) -> Row:
 
 def test_generated_paths_cover_every_transition() -> None:
     """Every row of the exported transition table is taken by at least one generated path
-    (two machines: retry forever, and give up after the first reconnect attempt)."""
-    covered = explore()[1] | explore(max_attempts=1)[1]
+    (three machines: retry forever, give up after the first reconnect attempt, and a
+    backend without floor control)."""
+    covered = explore()[1] | explore(max_attempts=1)[1] | explore(features=CLIENT_FLOOR)[1]
     wanted = set()
     for row in transition_table():
         if row.event == "error.execution":

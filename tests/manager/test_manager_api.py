@@ -8,6 +8,7 @@ import pytest
 
 from adapters import ConnectionManager
 from fsm import (
+    Cause,
     ConfigError,
     FixedSchedule,
     IllegalTransition,
@@ -16,7 +17,8 @@ from fsm import (
     Reconnecting,
     StateChanged,
 )
-from fsm.testing import Fakes
+from adapters.testing.fakes import FakeBackend
+from fsm.testing import Fakes, joined_ok
 
 
 def _manager(fakes: Fakes, **options: object) -> ConnectionManager:
@@ -25,7 +27,7 @@ def _manager(fakes: Fakes, **options: object) -> ConnectionManager:
         channel="ops",
         token="t0",
         media=False,
-        signaling=fakes.signaling,
+        backend=FakeBackend(fakes),
         clock=fakes.clock,
         backoff=FixedSchedule((1.0, 2.0)),
         log_transitions=False,
@@ -36,7 +38,7 @@ def _manager(fakes: Fakes, **options: object) -> ConnectionManager:
 async def _connected(fakes: Fakes, manager: ConnectionManager) -> None:
     await manager.connect()
     fakes.signaling.complete_open()
-    fakes.signaling.answer("join", {"session_id": "s1", "peer_id": "me", "members": ["me"]})
+    fakes.signaling.answer_join(joined_ok(resume_id="s1", others=()))
     assert manager.state == "connected"
 
 
@@ -73,10 +75,10 @@ async def test_events_iterator_and_reconnect_metrics() -> None:
     task = asyncio.create_task(collect())
     await asyncio.sleep(0)
     await _connected(fakes, manager)
-    fakes.signaling.lose(LinkError(close_code=1006))
+    fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
     fakes.clock.advance(1.0)
     fakes.signaling.complete_open()
-    fakes.signaling.answer("join", {"session_id": "s1", "resumed": True})
+    fakes.signaling.answer_join(joined_ok(resume_id="s1", resumed=True, others=()))
     await asyncio.sleep(0)
     task.cancel()
     states = [e.state for e in seen if isinstance(e, StateChanged)]
@@ -92,7 +94,7 @@ async def test_hint_reconnect_now_skips_the_backoff() -> None:
     fakes = Fakes.create()
     manager = _manager(fakes)
     await _connected(fakes, manager)
-    fakes.signaling.lose(LinkError(close_code=1006))
+    fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
     opens = len(fakes.signaling.opens)
     manager.hint_reconnect_now()
     assert manager.detail == "redialing"
@@ -106,7 +108,7 @@ async def test_ptt_modes() -> None:
     manager = _manager(fakes)
     await _connected(fakes, manager)
     manager.ptt.press()
-    fakes.signaling.answer("pttStart", {"granted": True})
+    fakes.signaling.answer_floor(granted=True)
     assert manager.transmitting
     manager.ptt.release()
     assert not manager.transmitting
@@ -129,7 +131,7 @@ async def test_disconnect_is_safe_in_any_state_and_twice() -> None:
     await manager.disconnect()
     await manager.disconnect()
     assert manager.state == "disconnected"
-    assert fakes.signaling.sent()[-1] == "leave"
+    assert fakes.signaling.sent()[-2:] == ["leave", "close"]
     assert fakes.clock.pending() == []
 
 
@@ -141,7 +143,7 @@ async def test_token_provider_alone_gives_the_first_token() -> None:
 
     manager = ConnectionManager(
         "ws://ptt.test/ptt", channel="ops", token_provider=provider, media=False,
-        signaling=fakes.signaling, clock=fakes.clock, log_transitions=False,
+        backend=FakeBackend(fakes), clock=fakes.clock, log_transitions=False,
     )  # fmt: skip
     await manager.connect()
     assert fakes.signaling.opens[-1] == ("ws://ptt.test/ptt", "from-provider")

@@ -16,9 +16,10 @@ async def test_join_result_and_peer_joined(connect: Connect) -> None:
     alice = await connect("alice")
     first = alice.joined
     assert set(first) == {
-        "session_id", "resumed", "peer_id", "members", "names", "speaker", "producers"
+        "session_id", "resumed", "peer_id", "members", "names", "speaker", "producers",
+        "missed",
     }  # fmt: skip
-    assert first["resumed"] is False
+    assert (first["resumed"], first["missed"]) == (False, 0)
     assert first["members"] == [first["peer_id"]]
     assert (first["speaker"], first["producers"]) == (None, [])
 

@@ -1,5 +1,6 @@
-"""Fixtures for the signaling adapter's tests: a real PttServer, the fault proxy in front of
-it, a recording ``LinkEvents`` and a factory of adapters that are always ``aclose``d.
+"""Fixtures for the reference backend's signaling tests: a real PttServer, the fault proxy
+in front of it, recorders for the link's ``LinkEvents`` and the port's ``SignalingEvents``,
+and factories of links and ports that are always ``aclose``d.
 
 Helpers are handed out through fixtures (this folder has no ``__init__.py``, so test
 modules must not import this conftest by name).
@@ -10,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from adapters.backends.reference import link as signaling_module
-from adapters.backends.reference.link import SignalingOptions, WebSocketSignaling
+from adapters.backends.reference.link import SignalingOptions, WebSocketLink
+from adapters.backends.reference.signaling import ReferenceSignaling
 from adapters.server import PttServer, mint_token
 from adapters.server.gate import Gate
 from adapters.testing.faultproxy import FaultProxy
+from fsm.domain import AudioSource, ChannelMessage, FloorLost, Member
 from fsm.errors import LinkError
 from fsm.ports import Result
 from tests.leaks import client_sockets, tasks_of
@@ -33,7 +36,7 @@ WAIT = 3.0  # upper bound for anything that should happen "soon"
 # --- a recording LinkEvents ----------------------------------------------------------------
 @dataclass
 class Recorder:
-    """Implements ``fsm.ports.LinkEvents``; every call is recorded with its loop time."""
+    """Implements the link's ``LinkEvents``; every call is recorded with its loop time."""
 
     events: list[tuple[str, Any]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -94,18 +97,43 @@ class Recorder:
         assert self.events[before:] == [], f"unexpected late events: {self.events[before:]}"
 
 
+class PortRecorder(Recorder):
+    """Implements ``fsm.ports.SignalingEvents`` (the same queries as :class:`Recorder`)."""
+
+    def notification(self, method: str, data: Mapping[str, Any]) -> None:
+        raise AssertionError("the port reports domain events, never a raw notification")
+
+    def member_joined(self, member: Member) -> None:
+        self._add("member_joined", member)
+
+    def member_left(self, peer_id: str) -> None:
+        self._add("member_left", peer_id)
+
+    def speaker_changed(self, peer_id: str | None) -> None:
+        self._add("speaker_changed", peer_id)
+
+    def floor_lost(self, tx_id: str | None, why: FloorLost) -> None:
+        self._add("floor_lost", (tx_id, why))
+
+    def sources_changed(self, sources: Sequence[AudioSource]) -> None:
+        self._add("sources_changed", tuple(sources))
+
+    def message(self, message: ChannelMessage) -> None:
+        self._add("message", message)
+
+
 class Replies:
     """A ``Reply`` that records every call (to check "exactly once" and "not synchronous")."""
 
     def __init__(self) -> None:
-        self.results: list[Result] = []
+        self.results: list[Result[Any]] = []
         self._changed = asyncio.Event()
 
-    def __call__(self, result: Result) -> None:
+    def __call__(self, result: Result[Any]) -> None:
         self.results.append(result)
         self._changed.set()
 
-    async def wait(self, n: int = 1, within: float = WAIT) -> list[Result]:
+    async def wait(self, n: int = 1, within: float = WAIT) -> list[Result[Any]]:
         async with asyncio.timeout(within):
             while len(self.results) < n:
                 self._changed.clear()
@@ -121,7 +149,7 @@ async def eventually(predicate: Callable[[], bool], within: float = WAIT) -> Non
 
 
 def adapter_tasks() -> list[asyncio.Task[Any]]:
-    """Running tasks that belong to the signaling adapter or to its websockets client."""
+    """Running tasks that belong to the link or to its websockets client."""
     return tasks_of({signaling_module.__file__})
 
 
@@ -160,16 +188,17 @@ QUICK: dict[str, Any] = {
 
 
 class Env:
-    """One test's world: the server, the proxy in front of it, and adapters to close."""
+    """One test's world: the server, the proxy in front of it, and links to close."""
 
     Recorder = Recorder
+    PortRecorder = PortRecorder
     Replies = Replies
 
     def __init__(self, server: PttServer, proxy: FaultProxy, handshakes: list[Handshake]):
         self.server = server
         self.proxy = proxy
         self.handshakes = handshakes
-        self.made: list[WebSocketSignaling] = []
+        self.made: list[WebSocketLink | ReferenceSignaling] = []
 
     @property
     def url(self) -> str:
@@ -179,16 +208,30 @@ class Env:
     def token(self, user: str = "alice", channel: str = CHANNEL, ttl: float = 60.0) -> str:
         return mint_token(SECRET, user, channel, ttl)
 
-    def signaling(self, **options: Any) -> WebSocketSignaling:
-        sig = WebSocketSignaling(SignalingOptions(**{**QUICK, **options}))
+    def link(self, **options: Any) -> WebSocketLink:
+        sig = WebSocketLink(SignalingOptions(**{**QUICK, **options}))
         self.made.append(sig)
         return sig
 
+    def port(self, **options: Any) -> ReferenceSignaling:
+        port = ReferenceSignaling(WebSocketLink(SignalingOptions(**{**QUICK, **options})))
+        self.made.append(port)
+        return port
+
+    async def open_port(
+        self, user: str = "alice", *, ttl: float = 60.0, **options: Any
+    ) -> tuple[ReferenceSignaling, PortRecorder]:
+        """Open a ``ReferenceSignaling`` through the proxy as ``user``; wait for ``opened``."""
+        port, rec = self.port(**options), PortRecorder()
+        port.open(self.url, self.token(user, ttl=ttl), rec)
+        await rec.first("opened")
+        return port, rec
+
     async def open(
         self, user: str = "alice", *, join: bool = False, ttl: float = 60.0, **options: Any
-    ) -> tuple[WebSocketSignaling, Recorder]:
-        """Open an adapter through the proxy as ``user`` and wait for ``opened``."""
-        sig = self.signaling(**options)
+    ) -> tuple[WebSocketLink, Recorder]:
+        """Open a link through the proxy as ``user`` and wait for ``opened``."""
+        sig = self.link(**options)
         rec = Recorder()
         sig.open(self.url, self.token(user, ttl=ttl), rec)
         await rec.first("opened")
@@ -204,7 +247,9 @@ class Env:
         """The client's sockets to the proxy still open in this process."""
         return client_sockets(self.proxy.port)
 
-    async def settle(self, sig: WebSocketSignaling, *, proxy_live: bool = True) -> None:
+    async def settle(
+        self, sig: WebSocketLink | ReferenceSignaling, *, proxy_live: bool = True
+    ) -> None:
         """aclose, then: no adapter task runs, no client socket is open, and (unless told
         otherwise) the proxy holds no connection either."""
         await asyncio.wait_for(sig.aclose(), 3.0)
@@ -226,26 +271,42 @@ class Env:
         return port
 
 
+MakeEnv = Callable[..., Awaitable[Env]]
+
+
 @pytest.fixture
-async def env(handshakes: list[Handshake]) -> AsyncIterator[Env]:
-    """The world of one test; it fails the test if the loop caught an unhandled error
-    (a task exception never retrieved, a crashing callback) anywhere but in the proxy."""
+async def make_env(handshakes: list[Handshake]) -> AsyncIterator[MakeEnv]:
+    """Worlds with a server built from the given ``PttServer`` options (default: no grace
+    period). It fails the test if the loop caught an unhandled error (a task exception
+    never retrieved, a crashing callback) anywhere but in the proxy."""
     loop = asyncio.get_running_loop()
     caught: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: caught.append(context))
-    server = PttServer(SECRET, grace=0.0, close_timeout=0.5)
-    await server.start()
-    proxy = FaultProxy("127.0.0.1", server.port)
-    await proxy.start()
-    world = Env(server, proxy, handshakes)
+    worlds: list[Env] = []
+
+    async def make(**server_options: Any) -> Env:
+        server = PttServer(SECRET, **{"grace": 0.0, "close_timeout": 0.5, **server_options})
+        await server.start()
+        proxy = FaultProxy("127.0.0.1", server.port)
+        await proxy.start()
+        worlds.append(Env(server, proxy, handshakes))
+        return worlds[-1]
+
     try:
-        yield world
+        yield make
     finally:
-        for sig in world.made:
-            await asyncio.wait_for(sig.aclose(), 5.0)
-        await proxy.close()
-        await server.close()
+        for world in worlds:
+            for sig in world.made:
+                await asyncio.wait_for(sig.aclose(), 5.0)
+            await world.proxy.close()
+            await world.server.close()
         gc.collect()  # "Task exception was never retrieved" is reported on collection
         loop.set_exception_handler(None)
     unhandled = list(caught)
     assert unhandled == [], f"unhandled errors on the loop: {unhandled}"
+
+
+@pytest.fixture
+async def env(make_env: MakeEnv) -> Env:
+    """The world of one test: a server without grace period behind a fault proxy."""
+    return await make_env()

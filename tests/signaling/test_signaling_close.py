@@ -16,7 +16,7 @@ from fsm.errors import LinkError
 
 async def test_close_while_tcp_connected_but_handshake_unanswered(env: Any) -> None:
     before = set(asyncio.all_tasks())
-    sig, rec = env.signaling(open_timeout=5.0), env.Recorder()
+    sig, rec = env.link(open_timeout=5.0), env.Recorder()
     env.proxy.blackhole()
     sig.open(env.url, env.token(), rec)
     await env.until(lambda: env.proxy.connections == 1)
@@ -33,7 +33,7 @@ async def test_close_while_tcp_connected_but_handshake_unanswered(env: Any) -> N
 
 async def test_close_during_a_slow_handshake_never_reports_opened(env: Any) -> None:
     env.proxy.latency(0.15)
-    sig, rec = env.signaling(), env.Recorder()
+    sig, rec = env.link(), env.Recorder()
     sig.open(env.url, env.token(), rec)
     await env.until(lambda: env.server.stats.handshakes["ok"] == 1)  # the 101 is in flight
     sig.close()
@@ -44,7 +44,7 @@ async def test_close_during_a_slow_handshake_never_reports_opened(env: Any) -> N
 
 
 async def test_close_in_the_same_tick_as_open(env: Any) -> None:
-    sig, rec = env.signaling(), env.Recorder()
+    sig, rec = env.link(), env.Recorder()
     sig.open(env.url, env.token(), rec)
     sig.close()
     await env.settle(sig)
@@ -96,7 +96,7 @@ async def test_no_event_reaches_the_events_object_after_close_from_a_callback(
 ) -> None:
     """The machine closes the link in reaction to a notification; frames already read
     (more notifications, the server's close) must not reach it any more."""
-    sig = env.signaling()
+    sig = env.link()
     got: list[tuple[str, Any]] = []
     opened = asyncio.Event()
 

@@ -14,7 +14,7 @@ from fsm.errors import ConnectRefused, ConnectTimeout, LinkError
 
 async def fail_once(env: Any, token: str, url: str | None = None, **options: Any) -> LinkError:
     """Open, wait for the outcome, and check it was one ``failed`` and nothing else."""
-    sig, rec = env.signaling(**options), env.Recorder()
+    sig, rec = env.link(**options), env.Recorder()
     sig.open(env.url if url is None else url, token, rec)
     assert rec.events == []  # never synchronously from inside open()
     kind, error = await rec.ended()
@@ -41,7 +41,7 @@ async def test_bad_token_fails_with_401(bad_token: str, env: Any) -> None:
         bad_token = env.token(ttl=-30)
     error = await fail_once(env, bad_token)
     assert error.status == 401
-    assert error.close_code is None
+    assert error.code is None
     assert DEFAULT_TABLE.is_auth_failure(error)
     assert env.server.stats.handshakes == {"401": 1}
 

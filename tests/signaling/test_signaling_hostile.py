@@ -119,7 +119,7 @@ async def test_oversize_frame_ends_the_link_as_retryable_1009(env: Any) -> None:
     assert server.send_raw("alice", big) == 1
     kind, error = await rec.ended()
     assert kind == "lost"
-    assert error.close_code == protocol.CLOSE_TOO_BIG
+    assert error.code == protocol.CLOSE_TOO_BIG
     assert DEFAULT_TABLE.verdict(error) is Verdict.RETRY
     assert rec.notes("blob") == []
     await rec.quiet(0.1)

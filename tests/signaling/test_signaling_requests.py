@@ -44,7 +44,7 @@ async def test_error_response_is_request_failed_with_code(env: Any) -> None:
     [result] = await reply.wait()
     assert isinstance(result.error, RequestFailed)
     assert result.error.code == protocol.E_NOT_JOINED
-    assert result.error.method == protocol.PTT_START
+    assert result.error.operation == protocol.PTT_START
     with pytest.raises(RequestFailed) as unknown:
         await sig.call("noSuchMethod", {})
     assert unknown.value.code == protocol.E_UNKNOWN_METHOD
@@ -55,7 +55,7 @@ async def test_error_response_is_request_failed_with_code(env: Any) -> None:
         await sig.call(protocol.JOIN, {"channel": "not-mine"})
     assert forbidden.value.code == protocol.E_FORBIDDEN
     _, error = await rec.ended()
-    assert error.close_code == protocol.CLOSE_FORBIDDEN
+    assert error.code == protocol.CLOSE_FORBIDDEN
 
 
 async def test_pending_requests_fail_once_when_the_link_is_lost(env: Any) -> None:
@@ -72,7 +72,7 @@ async def test_pending_requests_fail_once_when_the_link_is_lost(env: Any) -> Non
     for reply in pending:
         [result] = await reply.wait()
         assert isinstance(result.error, LinkError)
-        assert result.error.close_code == 1006
+        assert result.error.code == 1006
     with pytest.raises(LinkError):
         await calling
     await asyncio.sleep(0.8)  # past the request timeout: no second (timeout) reply
@@ -81,7 +81,7 @@ async def test_pending_requests_fail_once_when_the_link_is_lost(env: Any) -> Non
 
 
 async def test_request_when_not_open_replies_link_error_asynchronously(env: Any) -> None:
-    sig = env.signaling()
+    sig = env.link()
 
     async def check_not_open(stage: str) -> None:
         reply = env.Replies()

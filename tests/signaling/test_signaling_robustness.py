@@ -38,7 +38,7 @@ class Raising:
 
 
 async def test_raising_callbacks_do_not_break_the_link(env: Any) -> None:
-    sig, events = env.signaling(), Raising()
+    sig, events = env.link(), Raising()
     sig.open(env.url, env.token(), events)
     await env.until(lambda: events.calls == ["opened"])
     assert (await sig.call(protocol.JOIN, {"channel": "ops"}))["members"]
@@ -53,7 +53,7 @@ async def test_raising_callbacks_do_not_break_the_link(env: Any) -> None:
 
 
 async def test_raising_failed_callback_still_ends_the_attempt_cleanly(env: Any) -> None:
-    sig, events = env.signaling(), Raising()
+    sig, events = env.link(), Raising()
     env.proxy.refuse()
     sig.open(env.url, env.token(), events)
     await env.until(lambda: events.calls == ["failed"])
@@ -88,7 +88,7 @@ async def test_internal_reader_failure_ends_the_link_once_and_frees_the_socket(
     env.server.send_raw("alice", "{}")
     kind, error = await rec.ended()
     assert kind == "lost"
-    assert error.close_code == 1006
+    assert error.code == 1006
     assert not sig.is_open
     await env.until(lambda: env.client_sockets() == 0)  # not left open behind a dead reader
     await env.until(lambda: env.server.links() == 0)
@@ -124,4 +124,4 @@ def test_close_frames_to_link_error(
     closed = ConnectionClosedError(rcvd, sent, False if both else None)
     error = signaling_module._closed_error(closed)
     assert type(error) is kind
-    assert error.close_code == code
+    assert error.code == code

@@ -10,7 +10,7 @@ from fsm.ports import Result
 
 
 async def test_open_reports_opened_once_and_sends_token_only_in_header(env: Any) -> None:
-    sig, rec = env.signaling(), env.Recorder()
+    sig, rec = env.link(), env.Recorder()
     secret_token = env.token("alice")
     sig.open(env.url, secret_token, rec)
     assert rec.events == []  # nothing reported synchronously from inside open()

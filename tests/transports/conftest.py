@@ -1,4 +1,5 @@
-"""A router and a factory of connected clients (created, producing, in channel "ops")."""
+"""A router and a factory of clients whose ``SfuMedia`` is connected (and, unless told
+otherwise, sending its microphone) in channel "ops"."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference.media.sfu_media import SfuMedia
 from adapters.server.sfu import AiortcRouter
 
 from .support import Events, RouterRequester, ToneAudio, outcome
@@ -18,7 +19,7 @@ CHANNEL = "ops"
 @dataclass
 class Client:
     peer_id: str
-    transports: AiortcTransports
+    media: SfuMedia
     audio: ToneAudio
     events: Events
     requester: RouterRequester
@@ -45,21 +46,20 @@ async def make_client(router: AiortcRouter) -> AsyncIterator[MakeClient]:
         router.join_channel(peer_id, CHANNEL)
         requester = RouterRequester(router, peer_id)
         audio = ToneAudio(freq)
-        transports = AiortcTransports(requester, audio, liveness_timeout=liveness_timeout)
-        client = Client(peer_id, transports, audio, Events(), requester)
+        media = SfuMedia(requester, audio, liveness_timeout=liveness_timeout)
+        client = Client(peer_id, media, audio, Events(), requester)
         clients.append(client)
-        created = await outcome(
-            lambda reply: transports.create(router.capabilities(), client.events, reply)
-        )
-        assert created.ok, created.error
+        connected = await outcome(lambda reply: media.connect(client.events, reply))
+        assert connected.ok, connected.error
         if produce:
-            produced = await outcome(transports.produce)
-            assert produced.ok, produced.error
-            client.producer_id = produced.value["producer_id"]
+            attached = await outcome(media.attach_microphone)
+            assert attached.ok, attached.error
+            assert media.producer_id is not None
+            client.producer_id = media.producer_id
         return client
 
     yield make
     for client in clients:
-        client.transports.close()
-        await client.transports.wait_closed()
+        client.media.close()
+        await client.media.wait_closed()
         await client.audio.aclose()

@@ -1,4 +1,4 @@
-"""Real aiortc peers for the transports tests: an in-process signaling stand-in for the
+"""Real aiortc peers for the SFU media tests: an in-process signaling stand-in for the
 server's dispatcher, a tone microphone and a recording speaker. No aiortc is mocked."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,11 @@ from adapters.backends.reference.protocol import (
     CONNECT_TRANSPORT,
     CONSUME,
     CREATE_TRANSPORT,
+    GET_CAPABILITIES,
     PRODUCE,
 )
 from adapters.server.sfu import AiortcRouter, MediaError
+from fsm.domain import AudioSource
 from fsm.errors import PttError, RequestFailed, TransportError
 from fsm.ports import Reply, Result
 
@@ -36,6 +38,7 @@ class RouterRequester:
         self.peer_id = peer_id
         self.calls: list[str] = []
         self.fail: dict[str, PttError] = {}
+        self.capabilities: dict[str, Any] | None = None  # None: the router's own
 
     async def call(
         self,
@@ -49,6 +52,8 @@ class RouterRequester:
             raise self.fail[method]
         r, peer = self.router, self.peer_id
         try:
+            if method == GET_CAPABILITIES:
+                return r.capabilities() if self.capabilities is None else self.capabilities
             if method == CREATE_TRANSPORT:
                 return await r.create_transport(peer, data["direction"])
             if method == CONNECT_TRANSPORT:
@@ -65,8 +70,8 @@ class RouterRequester:
                 await r.close_consumer(peer, data["consumer_id"])
                 return {}
         except MediaError as exc:
-            raise RequestFailed(method, exc.code, exc.message) from exc
-        raise RequestFailed(method, "unknown_method")
+            raise RequestFailed(method, message=exc.message, code=exc.code) from exc
+        raise RequestFailed(method, code="unknown_method")
 
 
 class SineTrack(MediaStreamTrack):
@@ -165,12 +170,12 @@ class Events:
         self.arrived.set()
 
 
-async def outcome(start: Callable[[Reply], None], within: float = 10.0) -> Result:
+async def outcome(start: Callable[[Reply], None], within: float = 10.0) -> Result[Any]:
     """Start a port operation, await its reply; fail if it replied synchronously."""
-    future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+    future: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
     inside = True
 
-    def reply(result: Result) -> None:
+    def reply(result: Result[Any]) -> None:
         assert not inside, "a port replied synchronously from inside the call"
         assert not future.done(), "a port replied twice"
         future.set_result(result)
@@ -187,3 +192,8 @@ async def until(condition: Callable[[], bool], within: float, step: float = 0.02
             return False
         await asyncio.sleep(step)
     return True
+
+
+def sources(ids: Iterable[str]) -> list[AudioSource]:
+    """The port's view of producers: one remote audio source each."""
+    return [AudioSource(source_id) for source_id in ids]

@@ -7,7 +7,7 @@ from adapters.server.sfu import AiortcRouter
 from fsm.ports import Result
 
 from .conftest import MakeClient
-from .support import outcome, until
+from .support import outcome, sources, until
 
 
 async def test_consume_is_idempotent_and_closes_unlisted(
@@ -18,21 +18,21 @@ async def test_consume_is_idempotent_and_closes_unlisted(
     c = await make_client("C")
     both = [a.producer_id, b.producer_id]
 
-    first = await outcome(lambda reply: c.transports.consume(both, reply))
+    first = await outcome(lambda reply: c.media.follow(sources(both), reply))
     assert first.ok, first.error
-    assert c.transports.consumer_count() == 2
-    ids = c.transports.consumers()
+    assert len(c.media.consumers()) == 2
+    ids = c.media.consumers()
     assert set(ids) == set(both)
 
     calls = len(c.requester.calls)
-    again = await outcome(lambda reply: c.transports.consume(list(reversed(both)), reply))
+    again = await outcome(lambda reply: c.media.follow(sources(list(reversed(both))), reply))
     assert again.ok
-    assert c.transports.consumers() == ids
+    assert c.media.consumers() == ids
     assert len(c.requester.calls) == calls  # nothing was sent
 
-    only_a = await outcome(lambda reply: c.transports.consume([a.producer_id], reply))
+    only_a = await outcome(lambda reply: c.media.follow(sources([a.producer_id]), reply))
     assert only_a.ok, only_a.error
-    assert c.transports.consumers() == {a.producer_id: ids[a.producer_id]}
+    assert c.media.consumers() == {a.producer_id: ids[a.producer_id]}
     assert c.requester.calls[calls:] == [CLOSE_CONSUMER]
     played = list(c.audio.frames)  # in consume order: A's track, then B's
     assert c.audio.stopped == [played[1]]  # B's track left the speaker
@@ -48,10 +48,10 @@ async def test_concurrent_consumes_and_own_producer(
     results: list[Result] = []
     wanted = [a.producer_id, b.producer_id, a.producer_id]  # B's own one and a duplicate
     for _ in range(3):  # three reconciliations racing for the same list
-        b.transports.consume(wanted, results.append)
+        b.media.follow(sources(wanted), results.append)
     assert await until(lambda: len(results) == 3, within=10.0)
     assert all(r.ok for r in results), results
-    assert b.transports.consumers().keys() == {a.producer_id}
+    assert b.media.consumers().keys() == {a.producer_id}
     assert b.requester.calls.count(CONSUME) == 1
 
 
@@ -60,10 +60,10 @@ async def test_unknown_producer_fails_but_the_transport_survives(
 ) -> None:
     a = await make_client("A")
     b = await make_client("B")
-    bad = await outcome(lambda reply: b.transports.consume(["nope", a.producer_id], reply))
+    bad = await outcome(lambda reply: b.media.follow(sources(["nope", a.producer_id]), reply))
     assert not bad.ok
     assert "not_found" in str(bad.error)
-    assert b.transports.consumers().keys() == {a.producer_id}  # the other one still made it
-    good = await outcome(lambda reply: b.transports.consume([a.producer_id], reply))
+    assert b.media.consumers().keys() == {a.producer_id}  # the other one still made it
+    good = await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))
     assert good.ok
-    assert b.transports.is_alive()
+    assert b.media.is_alive()

@@ -9,7 +9,7 @@ from adapters.server.sfu import AiortcRouter
 from fsm.errors import MediaTimeout, TransportError
 
 from .conftest import CHANNEL, MakeClient
-from .support import outcome, until
+from .support import outcome, sources, until
 
 TIMEOUT = 0.5
 
@@ -19,16 +19,16 @@ async def test_no_audio_from_the_speaker_times_out_once(
 ) -> None:
     a = await make_client("A", freq=440.0)
     b = await make_client("B", liveness_timeout=TIMEOUT)
-    assert (await outcome(lambda reply: b.transports.consume([a.producer_id], reply))).ok
+    assert (await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))).ok
     router.floor_changed(CHANNEL, "A")  # A "holds the floor" but never transmits
 
     armed = time.monotonic()
-    b.transports.expect_audio(True)
+    b.media.expect_audio(True)
     assert await until(lambda: bool(b.events.failures), within=TIMEOUT + 1.0)
     at, error = b.events.failures[0]
     assert isinstance(error, MediaTimeout)
     assert TIMEOUT <= at - armed < TIMEOUT + 0.5
-    assert not b.transports.is_alive()
+    assert not b.media.is_alive()
     await asyncio.sleep(0.6)
     assert len(b.events.failures) == 1  # once per session
 
@@ -38,28 +38,28 @@ async def test_flowing_or_unexpected_audio_does_not_fail(
 ) -> None:
     a = await make_client("A", freq=440.0, liveness_timeout=TIMEOUT)
     b = await make_client("B", liveness_timeout=TIMEOUT)
-    assert (await outcome(lambda reply: b.transports.consume([a.producer_id], reply))).ok
+    assert (await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))).ok
 
     # armed, then disarmed before the timeout: nothing is reported
-    b.transports.expect_audio(True)
+    b.media.expect_audio(True)
     await asyncio.sleep(TIMEOUT / 2)
-    b.transports.expect_audio(False)
-    a.transports.set_transmitting(True)
+    b.media.expect_audio(False)
+    a.media.set_transmitting(True)
     await asyncio.sleep(TIMEOUT / 2)
-    a.transports.set_transmitting(False)
+    a.media.set_transmitting(False)
     await asyncio.sleep(TIMEOUT * 2)
     assert b.events.failures == []
     assert a.events.failures == []
 
     # while A really talks, both checks keep seeing media for several windows
     router.floor_changed(CHANNEL, "A")
-    a.transports.set_transmitting(True)
-    b.transports.expect_audio(True)
+    a.media.set_transmitting(True)
+    b.media.expect_audio(True)
     await asyncio.sleep(2.5)
     assert b.events.failures == []
     assert a.events.failures == []
-    assert a.transports.is_alive()
-    assert b.transports.is_alive()
+    assert a.media.is_alive()
+    assert b.media.is_alive()
 
 
 async def test_unacknowledged_talking_times_out(
@@ -67,7 +67,7 @@ async def test_unacknowledged_talking_times_out(
 ) -> None:
     a = await make_client("A", freq=440.0, liveness_timeout=TIMEOUT)
     router.floor_changed(CHANNEL, "A")
-    a.transports.set_transmitting(True)
+    a.media.set_transmitting(True)
     await asyncio.sleep(1.6)  # the server's receiver reports at least once
     assert a.events.failures == []
 
@@ -91,4 +91,4 @@ async def test_closed_connection_is_a_transport_failure(
     _, error = b.events.failures[0]
     assert isinstance(error, TransportError)
     assert not isinstance(error, MediaTimeout)
-    assert not b.transports.is_alive()
+    assert not b.media.is_alive()

@@ -7,7 +7,7 @@ import asyncio
 from adapters.server.sfu import AiortcRouter
 
 from .conftest import CHANNEL, MakeClient
-from .support import dominant_frequency, outcome, until
+from .support import dominant_frequency, outcome, sources, until
 
 
 async def test_create_produce_consume_carries_the_tone(
@@ -15,12 +15,12 @@ async def test_create_produce_consume_carries_the_tone(
 ) -> None:
     a = await make_client("A", freq=440.0)
     b = await make_client("B")
-    assert a.transports.is_alive()
-    consumed = await outcome(lambda reply: b.transports.consume([a.producer_id], reply))
+    assert a.media.is_alive()
+    consumed = await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))
     assert consumed.ok, consumed.error
-    assert list(b.transports.consumers()) == [a.producer_id]
+    assert list(b.media.consumers()) == [a.producer_id]
     router.floor_changed(CHANNEL, "A")
-    a.transports.set_transmitting(True)
+    a.media.set_transmitting(True)
 
     assert await until(lambda: b.audio.received() >= 40, within=2.0), b.audio.received()
     freq = dominant_frequency(b.audio.left_channel(last=25))
@@ -32,15 +32,15 @@ async def test_microphone_is_paused_until_transmitting(
 ) -> None:
     a = await make_client("A", freq=440.0)
     b = await make_client("B")
-    assert (await outcome(lambda reply: b.transports.consume([a.producer_id], reply))).ok
+    assert (await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))).ok
     router.floor_changed(CHANNEL, "A")  # the floor alone does not open the microphone
 
     await asyncio.sleep(0.8)
     assert b.audio.received() == 0
 
-    a.transports.set_transmitting(True)
+    a.media.set_transmitting(True)
     assert await until(lambda: b.audio.received() > 0, within=2.0)
-    a.transports.set_transmitting(False)
+    a.media.set_transmitting(False)
     await asyncio.sleep(0.3)  # what was in flight
     paused_at = b.audio.received()
     await asyncio.sleep(0.6)
@@ -52,9 +52,9 @@ async def test_only_the_floor_holder_is_forwarded(
 ) -> None:
     a = await make_client("A", freq=440.0)
     b = await make_client("B")
-    assert (await outcome(lambda reply: b.transports.consume([a.producer_id], reply))).ok
+    assert (await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))).ok
     router.floor_changed(CHANNEL, None)
-    a.transports.set_transmitting(True)  # A sends, but nobody holds the floor
+    a.media.set_transmitting(True)  # A sends, but nobody holds the floor
 
     await asyncio.sleep(0.8)
     assert b.audio.received() == 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference.media.sfu_media import SfuMedia
 from adapters.backends.reference.protocol import E_BAD_REQUEST, E_FORBIDDEN, E_NOT_FOUND
 from adapters.server.sfu import AiortcRouter, MediaError
 
 from .conftest import CHANNEL, MakeClient
-from .support import Events, RouterRequester, ToneAudio, outcome, until
+from .support import Events, RouterRequester, ToneAudio, outcome, sources, until
 
 
 async def test_refusals_are_typed_and_leave_the_transport_usable(
@@ -38,9 +38,9 @@ async def test_refusals_are_typed_and_leave_the_transport_usable(
     assert other_channel.value.code == E_FORBIDDEN
     router.join_channel("B", CHANNEL)
 
-    ok = await outcome(lambda reply: b.transports.consume([a.producer_id], reply))
+    ok = await outcome(lambda reply: b.media.follow(sources([a.producer_id]), reply))
     assert ok.ok, ok.error
-    assert b.transports.is_alive()
+    assert b.media.is_alive()
 
 
 async def test_vanished_producers_are_announced() -> None:
@@ -48,23 +48,22 @@ async def test_vanished_producers_are_announced() -> None:
     announcing = AiortcRouter(on_producer_closed=lambda *ids: closed.append(ids))
     announcing.join_channel("A", CHANNEL)
     audio = ToneAudio()
-    transports = AiortcTransports(RouterRequester(announcing, "A"), audio)
-    caps = announcing.capabilities()
+    media = SfuMedia(RouterRequester(announcing, "A"), audio)
     producers = []
     try:
-        for _ in range(2):  # what the machine does to rebuild media: close, create, produce
-            transports.close()
-            created = await outcome(lambda reply: transports.create(caps, Events(), reply))
-            assert created.ok, created.error
-            produced = await outcome(transports.produce)
-            assert produced.ok, produced.error
-            producers.append(produced.value["producer_id"])
+        for _ in range(2):  # what the machine does to rebuild media: close, connect, attach
+            media.close()
+            connected = await outcome(lambda reply: media.connect(Events(), reply))
+            assert connected.ok, connected.error
+            attached = await outcome(media.attach_microphone)
+            assert attached.ok, attached.error
+            producers.append(media.producer_id)
         assert producers[0] != producers[1]
         assert await until(lambda: closed == [("A", producers[0])], within=2.0), closed
-        assert transports.is_alive()
+        assert media.is_alive()
 
-        transports.close()  # the client goes away without a close_peer from the server
-        await transports.wait_closed()
+        media.close()  # the client goes away without a close_peer from the server
+        await media.wait_closed()
         assert await until(lambda: len(closed) == 2, within=2.0), closed
         assert closed[1] == ("A", producers[1])
     finally:

@@ -1,4 +1,6 @@
-"""The signaling port over one WebSocket (``websockets`` asyncio client).
+"""The reference server's link: JSON requests and notifications over one WebSocket
+(``websockets`` asyncio client). :class:`~.signaling.ReferenceSignaling` speaks the domain
+on top of it; the SFU media (:class:`~.media.sfu_media.SfuMedia`) uses its :meth:`call`.
 
 One :class:`_Link` per ``open()``: it owns the socket, its reader, writer and keepalive
 tasks, and the pending requests. ``close()`` detaches the current link at once (the
@@ -11,8 +13,9 @@ unanswered the socket is aborted at once instead of waiting for a closing handsh
 that a blackholed path would never complete, so loss is reported within
 ``ping_interval + ping_timeout``.
 
-Callbacks (``LinkEvents`` and replies) run on the loop, never from inside a port method;
-an exception raised by one is logged and does not break the link.
+Callbacks (:class:`LinkEvents` and replies) run on the loop, never from inside a method
+call; an exception raised by one is logged and does not break the link. Every failure is a
+typed :mod:`fsm.errors` value whose ``cause`` comes from :mod:`.causes`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
@@ -40,9 +43,10 @@ from fsm.errors import (
     PttError,
     RequestFailed,
 )
-from fsm.ports import LinkEvents, Reply, Result
+from fsm.ports import Reply, Result
 
 from . import protocol
+from .causes import close_cause, error_cause, status_cause
 
 log = structlog.get_logger("ptt.signaling")
 
@@ -61,8 +65,22 @@ class SignalingOptions:
     channel: str | None = None
 
 
-class WebSocketSignaling:
-    """Implements :class:`fsm.ports.Signaling` and the transports' ``Requester``."""
+class LinkEvents(Protocol):
+    """What one opened link reports: ``opened``, frames, then one ``failed`` or ``lost``."""
+
+    def opened(self) -> None: ...
+
+    def failed(self, error: LinkError) -> None: ...
+
+    def lost(self, error: LinkError) -> None: ...
+
+    def notification(self, method: str, data: Mapping[str, Any]) -> None:
+        """A server notification whose envelope is valid; ``data`` is not validated."""
+
+
+class WebSocketLink:
+    """Requests and notifications over one WebSocket at a time; also the media's
+    :class:`~.media.seams.Requester`."""
 
     def __init__(self, options: SignalingOptions | None = None) -> None:
         self.options = options or SignalingOptions()
@@ -71,7 +89,7 @@ class WebSocketSignaling:
         #: Frames from the server that were dropped as malformed, by reason.
         self.dropped: dict[str, int] = {}
 
-    # --- fsm.ports.Signaling ---------------------------------------------------------------
+    # --- the link ------------------------------------------------------------------------
     def open(self, url: str, token: str, events: LinkEvents) -> None:
         self.close()
         self._link = _Link(self, url, token, events)
@@ -84,7 +102,7 @@ class WebSocketSignaling:
             return
         link.request(method, data, reply, self.options.request_timeout)
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int = protocol.CLOSE_NORMAL, reason: str = "") -> None:
         link, self._link = self._link, None
         if link is not None:
             # Silence the link now, not when the closing task first runs: a frame already
@@ -94,7 +112,7 @@ class WebSocketSignaling:
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
 
-    # --- Requester (for the transports adapter) -------------------------------------------
+    # --- Requester (for the media) --------------------------------------------------------
     async def call(
         self,
         method: str,
@@ -105,9 +123,9 @@ class WebSocketSignaling:
         link = self._link
         if link is None or not link.is_open:
             raise LinkError("signaling link is not open")
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
 
-        def reply(result: Result) -> None:
+        def reply(result: Result[Any]) -> None:
             if not future.done():
                 future.set_result(result)
 
@@ -129,14 +147,15 @@ class WebSocketSignaling:
         while self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
 
-    def _count_drop(self, why: str) -> None:
+    def count_drop(self, why: str) -> None:
+        """Count a frame dropped as malformed (also by the decoders above the link)."""
         self.dropped[why] = self.dropped.get(why, 0) + 1
 
 
 class _Link:
     """One WebSocket connection attempt and, if it opens, its whole life."""
 
-    def __init__(self, owner: WebSocketSignaling, url: str, token: str, events: LinkEvents) -> None:
+    def __init__(self, owner: WebSocketLink, url: str, token: str, events: LinkEvents) -> None:
         self.owner = owner
         self.options = owner.options
         self.events: LinkEvents | None = events
@@ -194,7 +213,9 @@ class _Link:
         except InvalidStatus as exc:
             response = exc.response
             retry_after = _retry_after(response.headers.get("Retry-After"))
-            raise LinkError(status=response.status_code, retry_after=retry_after) from exc
+            status = response.status_code
+            cause = status_cause(status)
+            raise LinkError(status=status, cause=cause, retry_after=retry_after) from exc
         except InvalidURI as exc:
             raise LinkError(f"invalid server URL: {exc}", status=400) from exc
         except TimeoutError as exc:
@@ -222,7 +243,7 @@ class _Link:
         except Exception as exc:  # the link must end with a typed error, whatever broke
             log.warning("ptt.signaling.reader_failed", error=repr(exc))
             self.ws.transport.abort()  # the socket must not outlive its reader
-            return LinkError(f"signaling reader failed: {exc}", close_code=1006)
+            return LinkError(f"signaling reader failed: {exc}", code=1006)
         return _closed_error(None, self.ws)
 
     async def _writer(self) -> None:
@@ -236,11 +257,11 @@ class _Link:
         o = self.options
         while True:
             await asyncio.sleep(o.ping_interval)
-            answered: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+            answered: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
             self.request(protocol.PING, {}, _setter(answered), o.ping_timeout)
             result = await answered
             if isinstance(result.error, OperationTimeout):
-                self._abort(KeepaliveTimeout(close_code=1006))
+                self._abort(KeepaliveTimeout(code=1006))
                 return
 
     def _abort(self, error: LinkError) -> None:
@@ -314,16 +335,17 @@ class _Link:
         method, reply, timer = entry
         timer.cancel()
         if ok:
-            data = message.get("data", {})
-            _answer(reply, Result(value=data if isinstance(data, dict) else {}))
+            # As sent: the decoders above the link judge a malformed answer.
+            _answer(reply, Result(value=message.get("data", {})))
         else:
             err = message.get("error")
             err = err if isinstance(err, dict) else {}
             code, text = str(err.get("code", "unknown")), str(err.get("message", ""))
-            _answer(reply, Result(error=RequestFailed(method, code, text)))
+            failed = RequestFailed(method, error_cause(code), text, code=code)
+            _answer(reply, Result(error=failed))
 
     def _drop(self, why: str, **details: Any) -> None:
-        self.owner._count_drop(why)
+        self.owner.count_drop(why)
         log.warning("ptt.signaling.dropped_frame", why=why, **details)
 
     def _emit(self, kind: str, callback: Any, *args: Any) -> None:
@@ -376,7 +398,7 @@ class _Link:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _answer(reply: Reply, result: Result) -> None:
+def _answer(reply: Reply, result: Result[Any]) -> None:
     """Hand a result to a reply; its exception is the caller's bug, not a link fault."""
     try:
         reply(result)
@@ -384,8 +406,8 @@ def _answer(reply: Reply, result: Result) -> None:
         log.exception("ptt.signaling.reply_failed")
 
 
-def _setter(future: asyncio.Future[Result]) -> Reply:
-    def reply(result: Result) -> None:
+def _setter(future: asyncio.Future[Result[Any]]) -> Reply:
+    def reply(result: Result[Any]) -> None:
         if not future.done():
             future.set_result(result)
 
@@ -429,9 +451,15 @@ def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = No
     else:
         rcvd = sent = None
     if rcvd is not None:
-        return LinkError(close_code=rcvd.code, close_reason=rcvd.reason)
+        return _close_error(rcvd.code, rcvd.reason, "the server")
     if sent is not None and sent.code == 1011 and "keepalive" in sent.reason:
-        return KeepaliveTimeout(close_code=1006, close_reason=sent.reason)
+        return KeepaliveTimeout(code=1006)
     if sent is not None and sent.code not in (1000, 1001):
-        return LinkError(close_code=sent.code, close_reason=sent.reason)
-    return LinkError("signaling link dropped without a close frame", close_code=1006)
+        return _close_error(sent.code, sent.reason, "us")
+    return LinkError("signaling link dropped without a close frame", code=1006)
+
+
+def _close_error(code: int, reason: str, by: str) -> LinkError:
+    cause = close_cause(code)
+    detail = f": {reason[:120]}" if reason else ""
+    return LinkError(f"link closed by {by} with {code} ({cause}){detail}", cause=cause, code=code)

@@ -58,6 +58,10 @@ REQUESTS: Final = frozenset(
 #              "speaker": peer_id | null, "producers": [{"producer_id", "peer_id"}...]}
 # A join with the session_id of a session the server still keeps (grace period) resumes
 # it: same peer_id, "resumed": true, its transports/producer/consumers kept.
+# JoinResult also has "missed": int, messages relayed while the member's link was down
+# that it will never get. A resume replays the ones kept (bounded), in order, as MESSAGE
+# notifications right after its answer, and "missed" counts only the overflow; a fresh
+# join naming an ended session_id gets all that session was owed (0 if not remembered).
 
 # --- notifications (server -> client) ---------------------------------------------------
 SPEAKER_CHANGED: Final = "speakerChanged"  # {peer_id | null, tx_id | null}
@@ -65,10 +69,10 @@ NEW_PRODUCER: Final = "newProducer"  # {producer_id, peer_id}
 PRODUCER_CLOSED: Final = "producerClosed"  # {producer_id, peer_id}
 PEER_JOINED: Final = "peerJoined"  # {peer_id, user}
 PEER_LEFT: Final = "peerLeft"  # {peer_id, user}
-FLOOR_GRANTED: Final = "floorGranted"  # {tx_id}   (to the requester)
-FLOOR_DENIED: Final = "floorDenied"  # {tx_id, speaker}
-# reason "stalled": the server heard no audio from the floor holder for stall_timeout.
-FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason: "max_talk_time" | "kicked" | "stalled"}
+# To the floor holder only. Reasons: "max_talk_time"; "kicked" (a moderator removed the
+# holder); "stalled" (the server heard no audio from the holder for stall_timeout).
+FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason}
+# MESSAGE (above) is also a notification: {"from": peer_id, "data": {msg_id?, ...}}.
 
 # --- error codes in responses -----------------------------------------------------------
 E_BAD_REQUEST: Final = "bad_request"
@@ -80,25 +84,19 @@ E_CHANNEL_FULL: Final = "channel_full"
 E_NOT_FOUND: Final = "not_found"
 E_INTERNAL: Final = "internal"
 
-# --- close codes ------------------------------------------------------------------------
-# Kept in one place with the engine's failure table (fsm.classify), which decides on them.
-from fsm.classify import (  # noqa: E402  (re-exported for server and client alike)
-    CLOSE_AUTH_EXPIRED,
-    CLOSE_CHANNEL_DELETED,
-    CLOSE_FORBIDDEN,
-    CLOSE_KICKED,
-    CLOSE_RATE_LIMITED,
-)
+# Error codes that end a session when they answer a request (``causes.ERROR_CAUSES``); the
+# reference server says these with close codes today, a client understands both.
+E_UNAUTHORIZED: Final = "unauthorized"
+E_KICKED: Final = "kicked"
+E_CHANNEL_DELETED: Final = "channel_deleted"
 
+# --- close codes ------------------------------------------------------------------------
+# What each means for a client is in ``causes.CLOSE_CAUSES``.
+CLOSE_NORMAL: Final = 1000  # also sent by proxies and load balancers: not a goodbye
 CLOSE_GOING_AWAY: Final = 1001  # server shutdown/restart: clients reconnect
 CLOSE_TOO_BIG: Final = 1009
-
-__all__ = [
-    "CLOSE_AUTH_EXPIRED",
-    "CLOSE_CHANNEL_DELETED",
-    "CLOSE_FORBIDDEN",
-    "CLOSE_GOING_AWAY",
-    "CLOSE_KICKED",
-    "CLOSE_RATE_LIMITED",
-    "CLOSE_TOO_BIG",
-]
+CLOSE_KICKED: Final = 4000  # a moderator removed the user: do not come back
+CLOSE_AUTH_EXPIRED: Final = 4001  # the token expired mid-session: refresh it
+CLOSE_FORBIDDEN: Final = 4003  # the token does not grant this channel
+CLOSE_CHANNEL_DELETED: Final = 4004  # the channel is gone: do not come back
+CLOSE_RATE_LIMITED: Final = 4029  # sustained request flood

@@ -247,7 +247,7 @@ class SoundDeviceAudio:
             if entry is not None and entry[1] is voice:
                 del self._players[track]
 
-    def _answer(self, result: Result) -> None:
+    def _answer(self, result: Result[None]) -> None:
         replies, self._replies = self._replies, []
         for reply in replies:
             reply(result)

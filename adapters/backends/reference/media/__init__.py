@@ -1,7 +1,6 @@
-"""WebRTC transports on aiortc: the client side of the reference SFU (``adapters.server.sfu``)."""
+"""WebRTC media on aiortc: the client side of the reference SFU (``adapters.server.sfu``).
 
-from .aiortc_transports import AiortcTransports
-from .gate import MicGate
-from .seams import AudioIO, Requester
-
-__all__ = ["AiortcTransports", "AudioIO", "MicGate", "Requester"]
+The port object is :class:`.sfu_media.SfuMedia` (also exported by the backend package).
+This package imports nothing itself, so the server can share :mod:`.pc` without loading
+the client.
+"""

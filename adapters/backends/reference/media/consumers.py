@@ -23,11 +23,11 @@ import structlog
 from aiortc import RTCPeerConnection, RTCRtpCodecCapability, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
+from adapters.backends.base import AudioIO
 from adapters.backends.reference.protocol import CLOSE_CONSUMER, CONSUME
 
 from .errors import field
 from .negotiation import Call, answer_from, offer_of
-from .seams import AudioIO
 
 log = structlog.get_logger("ptt.transports")
 
@@ -58,7 +58,7 @@ class ConsumerSet:
         self._audio = audio
         self.by_producer: dict[str, Consumer] = {}
 
-    async def reconcile(self, wanted: Sequence[str]) -> dict[str, str]:
+    async def reconcile(self, wanted: Sequence[str]) -> None:
         """Close the unwanted, open the missing; report the first failure after trying all."""
         wanted = list(dict.fromkeys(wanted))
         for producer_id in [p for p in self.by_producer if p not in wanted]:
@@ -73,7 +73,6 @@ class ConsumerSet:
                     errors.append(exc)
         if errors:
             raise errors[0]
-        return {p: c.consumer_id for p, c in self.by_producer.items()}
 
     async def _open(self, producer_id: str) -> None:
         pc = self._pc

@@ -9,9 +9,9 @@ not hold the floor, so idle clients cost the server nothing (CPU is the limit, s
 STACK.md), and the gap in the capture timestamps carries into the RTP timestamps as a
 normal talk-spurt pause.
 
-The gate exists from ``create`` (the send m-line needs a track), but the machine opens the
-audio devices after creating the transports, so the microphone is attached later, at
-``produce``; until then the gate simply yields nothing.
+The gate exists from ``connect`` (the send m-line needs a track), but the machine opens the
+audio devices after connecting the media, so the microphone is attached later, at
+``attach_microphone``; until then the gate simply yields nothing.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""What the transports need from their neighbours: a request channel and the audio devices.
+"""What the SFU media needs from the signaling side: one request/response at a time.
 
-Both are Protocols so the signaling and audio adapters (and tests) plug in structurally.
+A Protocol so the link (:class:`~adapters.backends.reference.link.WebSocketLink`) and tests
+(an in-process stand-in for the server's dispatcher) plug in structurally. The audio
+devices come in as :class:`adapters.backends.base.AudioIO`.
 """
 
 from __future__ import annotations
@@ -8,36 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from aiortc.mediastreams import MediaStreamTrack
-
 
 class Requester(Protocol):
-    """One request/response over the signaling link (the signaling adapter provides it)."""
+    """One request/response over the signaling link."""
 
     async def call(
         self,
         method: str,
         data: Mapping[str, Any],
-        timeout: float | None = None,  # noqa: ASYNC109 (the signaling adapter's own deadline)
+        timeout: float | None = None,  # noqa: ASYNC109 (the link's own per-request deadline)
     ) -> dict[str, Any]:
         """Return the response data; raise a :class:`fsm.errors.PttError` subclass on failure."""
-        ...
-
-
-class AudioIO(Protocol):
-    """The local audio devices as aiortc tracks (the audio adapter provides it)."""
-
-    def microphone_track(self) -> MediaStreamTrack:
-        """The capture track, asked for at ``produce`` (after the audio adapter started).
-
-        The audio adapter owns it: transports never stop it, so a rebuilt session may get
-        the same track again."""
-        ...
-
-    def play(self, track: MediaStreamTrack) -> None:
-        """Start playing one consumer's track (one call per consumer)."""
-        ...
-
-    def stop_playing(self, track: MediaStreamTrack) -> None:
-        """Stop playing a track given to :meth:`play` (its consumer is closed)."""
         ...

@@ -1,6 +1,7 @@
 """One media session: a send and a recv ``RTCPeerConnection`` negotiated through signaling.
 
-Negotiation is always offered by the client (the server only answers):
+``open`` asks the router for its RTP capabilities (the codecs we may offer), then builds
+both transports. Negotiation is always offered by the client (the server only answers):
 
 - send pc: one sendonly audio transceiver carrying the :class:`MicGate`;
   ``createWebRtcTransport {direction: "send"}``, then ``connectWebRtcTransport`` with the
@@ -8,7 +9,7 @@ Negotiation is always offered by the client (the server only answers):
 - recv pc: aiortc cannot negotiate a pc with no m-line (nothing gathers, nothing connects),
   so it is created with ``alwaysNegotiateDataChannels``: its first offer holds only an
   unused data-channel section, which connects ICE/DTLS at ``create`` time (a broken path
-  fails ``create``, not the first ``consume``) and becomes the BUNDLE transport that the
+  fails ``open``, not the first consume) and becomes the BUNDLE transport that the
   consumers' audio m-lines join (:mod:`.consumers`).
 """
 
@@ -28,7 +29,13 @@ from aiortc import (
     RTCRtpSender,
 )
 
-from adapters.backends.reference.protocol import CONNECT_TRANSPORT, CREATE_TRANSPORT, PRODUCE
+from adapters.backends.base import AudioIO
+from adapters.backends.reference.protocol import (
+    CONNECT_TRANSPORT,
+    CREATE_TRANSPORT,
+    GET_CAPABILITIES,
+    PRODUCE,
+)
 from fsm.errors import TransportError
 
 from .consumers import ConsumerSet
@@ -37,7 +44,7 @@ from .gate import MicGate
 from .liveness import LivenessWatch
 from .negotiation import answer_from, common_codecs, offer_of
 from .pc import close_pc
-from .seams import AudioIO, Requester
+from .seams import Requester
 
 log = structlog.get_logger("ptt.transports")
 
@@ -47,7 +54,8 @@ MIN_SEND_WINDOW = 2.0
 
 
 class MediaSession:
-    """Both transports of one ``create``; the facade runs its async methods one at a time."""
+    """Both transports of one ``connect``; :class:`~.sfu_media.SfuMedia` runs its async
+    methods one at a time."""
 
     def __init__(
         self,
@@ -81,10 +89,10 @@ class MediaSession:
         self.failed = False
         self.closed = False
 
-    # --- create ---------------------------------------------------------------------------
-    async def open(self, capabilities: Mapping[str, Any]) -> dict[str, str]:
-        self._codecs = common_codecs(capabilities)
+    # --- connect --------------------------------------------------------------------------
+    async def open(self) -> None:
         try:
+            self._codecs = common_codecs(await self._call(GET_CAPABILITIES, {}))
             try:
                 # Both transports at once: two round trips instead of four.
                 async with asyncio.TaskGroup() as group:
@@ -95,7 +103,7 @@ class MediaSession:
             for name in ("send", "recv"):
                 await self._connected(name)
         except BaseException:
-            await self._teardown_pcs()  # no half-built pc may survive a failed create
+            await self._teardown_pcs()  # no half-built pc may survive a failed connect
             raise
         assert self.send_id is not None
         assert self.recv_id is not None
@@ -105,13 +113,12 @@ class MediaSession:
         self.ready = True
         self._apply_watch()
         log.info("transports_ready", send=self.send_id, recv=self.recv_id)
-        return {"send": self.send_id, "recv": self.recv_id}
 
     async def _open_send(self) -> None:
         created = await self._call(CREATE_TRANSPORT, {"direction": "send"})
         self.send_id = field(created, "transport_id")
         pc = self.send_pc = self._new_pc("send", data_channel=False)
-        self._gate = MicGate()  # the microphone is attached at produce (see .gate)
+        self._gate = MicGate()  # the microphone is attached later (see .gate)
         self._gate.set_open(self._transmitting)
         transceiver = pc.addTransceiver(self._gate, direction="sendonly")
         transceiver.setCodecPreferences(self._codecs)
@@ -159,7 +166,7 @@ class MediaSession:
             await changed.wait()
 
     # --- produce and consume --------------------------------------------------------------
-    async def produce(self) -> dict[str, str]:
+    async def produce(self) -> None:
         self._require_ready()
         assert self._gate is not None
         if not self._gate.attached:  # the audio adapter is started by now
@@ -169,14 +176,12 @@ class MediaSession:
             produced = await self._call(PRODUCE, {"transport_id": self.send_id, "kind": "audio"})
             self.producer_id = field(produced, "producer_id")
             log.info("producing", producer=self.producer_id)
-        return {"producer_id": self.producer_id}
 
-    async def consume(self, producers: Sequence[str]) -> dict[str, Any]:
+    async def consume(self, producers: Sequence[str]) -> None:
         """Exactly one consumer per listed producer; our own producer is never consumed."""
         self._require_ready()
         assert self.consumers is not None
-        wanted = [p for p in producers if p != self.producer_id]
-        return {"consumers": await self.consumers.reconcile(wanted)}
+        await self.consumers.reconcile([p for p in producers if p != self.producer_id])
 
     def set_transmitting(self, on: bool) -> None:
         self._transmitting = on
@@ -245,9 +250,9 @@ class MediaSession:
     # --- helpers --------------------------------------------------------------------------
     def _require_ready(self) -> None:
         if not self.ready:
-            raise TransportError("transports are not created")
+            raise TransportError("media is not connected")
         if self.failed:
-            raise TransportError("transports have failed; create them again")
+            raise TransportError("media has failed; connect it again")
 
     async def _call(self, method: str, data: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -1,42 +1,46 @@
-"""``AiortcTransports``: the ``fsm.ports.Transports`` port on aiortc.
+"""``SfuMedia``: the :class:`fsm.ports.Media` port for the reference SFU, on aiortc.
 
 The port's rules, and how they are kept here:
 
 - port methods return at once: each starts a task on the running loop; the task calls the
   ``reply`` when done, so a reply is never synchronous and always on the loop thread;
-- operations of one session run one after another (``MediaSession.lock``): a ``consume``
-  sent while ``create`` is still running waits for it instead of racing its negotiation;
+- operations of one session run one after another (``MediaSession.lock``): a ``follow``
+  sent while ``connect`` is still running waits for it instead of racing its negotiation;
 - ``close()`` ends the session: every task is cancelled and both pcs are closed by a
   teardown task (``wait_closed()`` awaits it); replies and events of a closed session are
-  dropped. ``create()`` after ``close()`` starts a fresh session (the machine does that to
+  dropped. ``connect()`` after ``close()`` starts a fresh session (the machine does that to
   rebuild media).
+
+Every reply's value is ``None``; a failure is a :class:`~fsm.errors.TransportError`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
 from aiortc import RTCIceServer, RTCPeerConnection
 
+from adapters.backends.base import AudioIO
+from fsm.domain import AudioSource
 from fsm.errors import ConfigError, TransportError
 from fsm.ports import MediaEvents, Reply, Result
 
 from .errors import as_transport_error
-from .seams import AudioIO, Requester
+from .seams import Requester
 from .session import MediaSession
 
 log = structlog.get_logger("ptt.transports")
 
 
-class AiortcTransports:
+class SfuMedia:
     """One send and one recv WebRTC transport to the reference SFU.
 
     ``liveness_timeout``: seconds without expected audio (received while a remote speaker
     holds the floor; acknowledged by RTCP while we talk, at least 2 s there) before
-    ``events.failed(MediaTimeout)``. ``connect_timeout`` bounds a whole ``create``.
+    ``events.failed(MediaTimeout)``. ``connect_timeout`` bounds a whole ``connect``.
     ``ice_servers``: STUN/TURN URLs or ``RTCIceServer`` objects.
     """
 
@@ -62,9 +66,9 @@ class AiortcTransports:
         self._tasks: set[asyncio.Task[Any]] = set()  # operations of the current session
         self._closing: set[asyncio.Task[None]] = set()  # teardowns still running
 
-    # --- the port -------------------------------------------------------------------------
-    def create(self, capabilities: Mapping[str, Any], events: MediaEvents, reply: Reply) -> None:
-        self.close()  # a create always starts from nothing
+    # --- fsm.ports.Media ------------------------------------------------------------------
+    def connect(self, events: MediaEvents, reply: Reply) -> None:
+        self.close()  # a connect always starts from nothing
         session = MediaSession(
             self._requester,
             self._audio,
@@ -73,28 +77,27 @@ class AiortcTransports:
             ice_servers=self._ice_servers,
         )
         self._session = session
-        capabilities = dict(capabilities)
 
-        async def create() -> dict[str, str]:
+        async def connect() -> None:
             async with asyncio.timeout(self._connect_timeout):
-                return await session.open(capabilities)
+                await session.open()
 
-        self._start(session, "create", create, reply)
+        self._start(session, "connect", connect, reply)
 
-    def produce(self, reply: Reply) -> None:
+    def attach_microphone(self, reply: Reply) -> None:
         session = self._session
         if session is None:
-            self._fail_later(reply, "produce")
+            self._fail_later(reply, "attach_microphone")
         else:
-            self._start(session, "produce", session.produce, reply)
+            self._start(session, "attach_microphone", session.produce, reply)
 
-    def consume(self, producers: Sequence[str], reply: Reply) -> None:
+    def follow(self, sources: Sequence[AudioSource], reply: Reply) -> None:
         session = self._session
         if session is None:
-            self._fail_later(reply, "consume")
+            self._fail_later(reply, "follow")
         else:
-            wanted = list(producers)
-            self._start(session, "consume", lambda: session.consume(wanted), reply)
+            wanted = [s.source_id for s in sources]
+            self._start(session, "follow", lambda: session.consume(wanted), reply)
 
     def set_transmitting(self, on: bool) -> None:
         if self._session is not None:
@@ -123,7 +126,7 @@ class AiortcTransports:
         closing = asyncio.get_running_loop().create_task(teardown())
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
-        log.info("transports_closing")
+        log.info("media_closing")
 
     # --- for callers that can wait, diagnostics and tests ---------------------------------
     async def wait_closed(self) -> None:
@@ -131,15 +134,17 @@ class AiortcTransports:
         while self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
 
+    @property
+    def producer_id(self) -> str | None:
+        """Our microphone's producer on the SFU, once attached."""
+        return None if self._session is None else self._session.producer_id
+
     def consumers(self) -> dict[str, str]:
-        """producer_id -> consumer_id of the current session."""
+        """source (producer) id -> consumer id of the current session."""
         consumers = None if self._session is None else self._session.consumers
         if consumers is None:
             return {}
         return {p: c.consumer_id for p, c in consumers.by_producer.items()}
-
-    def consumer_count(self) -> int:
-        return len(self.consumers())
 
     def peer_connections(self) -> tuple[RTCPeerConnection, ...]:
         session = self._session
@@ -152,16 +157,17 @@ class AiortcTransports:
         self,
         session: MediaSession,
         what: str,
-        operation: Callable[[], Awaitable[Any]],
+        operation: Callable[[], Awaitable[None]],
         reply: Reply,
     ) -> None:
         async def run() -> None:
+            result: Result[None]
             try:
                 async with session.lock:
-                    value = await operation()
-                result = Result(value=value)
+                    await operation()
+                result = Result()
             except Exception as exc:
-                log.warning("transports_operation_failed", operation=what, error=str(exc))
+                log.warning("media_operation_failed", operation=what, error=str(exc))
                 result = Result(error=as_transport_error(exc, what))
             if not session.closed:
                 _deliver(reply, result, what)
@@ -172,12 +178,12 @@ class AiortcTransports:
 
     @staticmethod
     def _fail_later(reply: Reply, what: str) -> None:
-        error = TransportError(f"{what} before create (or after close)")
+        error = TransportError(f"{what} before connect (or after close)")
         asyncio.get_running_loop().call_soon(_deliver, reply, Result(error=error), what)
 
 
-def _deliver(reply: Reply, result: Result, what: str) -> None:
+def _deliver(reply: Reply, result: Result[None], what: str) -> None:
     try:
         reply(result)
     except Exception:  # the caller's bug; it must not kill our task silently
-        log.exception("transports_reply_raised", operation=what)
+        log.exception("media_reply_raised", operation=what)
