@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # graphviz: the SVG diagram; libportaudio2 + jackd2: real (virtual) audio devices;
-# iproute2 + iptables: network namespaces and packet loss for the media fault tests.
-PACKAGES=(graphviz libportaudio2 jackd2 iproute2 iptables)
+# iproute2 + iptables: network namespaces and packet loss for the media fault tests;
+# janus: the Janus AudioBridge backend's tests (tests/janus, a private LocalJanus).
+PACKAGES=(graphviz libportaudio2 jackd2 iproute2 iptables janus)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

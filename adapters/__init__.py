@@ -5,7 +5,8 @@ demo, console), ``testing/`` (fault proxy, conformance kit, fake backend), ``ser
 
 from .backends import Backend, BackendContext, BackendPorts
 from .backends.reference.link import SignalingOptions
-from .manager import AudioOptions, ConnectionManager, Metrics, PttController
+from .manager import AudioOptions, ConnectionManager, Metrics
+from .ptt import PttController
 
 __all__ = [
     "AudioOptions",

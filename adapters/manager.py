@@ -11,30 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
-import structlog
-
-from fsm import ConnectionMachine, IllegalTransition, Settings, StateChanged
+from fsm import ConnectionMachine, IllegalTransition, Settings
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.channel import ChannelPicture
 from fsm.classify import DEFAULT_TABLE, FailureTable
-from fsm.errors import ConfigError, UsageError
-from fsm.events import PttEvent
-from fsm.observe import Listener, LogListener, guarded
+from fsm.errors import ConfigError, PttError, UsageError
+from fsm.events import STATES, StateName
+from fsm.logs import get_logger
+from fsm.observe import LogListener, guarded
 from fsm.ports import Audio, Clock, Ports, TokenSource
 
 from .backends import AudioIO, Backend, BackendContext, resolve
 from .devices.clock import LoopClock
 from .devices.tokens import ProviderTokens, TokenProvider
+from .ptt import PttController, PttMode
+from .stream import EventStream, Fanout
 
-log = structlog.get_logger("ptt.manager")
+log = get_logger("ptt.manager")
 
-PttMode = Literal["hold", "toggle"]
 _LIVE = ("connecting", "connected", "reconnecting")
+_LISTENER_HOOKS = ("after_transition", "before_transition", "on_transition", "on_event")
 
 
 @dataclass(frozen=True)
@@ -54,51 +55,6 @@ class Metrics:
     recoveries: int
     last_recovery_seconds: float
     dropped: Mapping[str, int] = field(default_factory=dict)
-
-
-class _Fanout(Listener):
-    """Copies each typed event into every subscriber's queue (bounded: drop oldest)."""
-
-    def __init__(self) -> None:
-        self.queues: list[asyncio.Queue[PttEvent]] = []
-
-    def on_event(self, event: PttEvent) -> None:
-        for queue in self.queues:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
-
-
-class PttController:
-    """Push-to-talk: ``press``/``release`` in hold mode, ``toggle`` in either mode."""
-
-    def __init__(self, manager: ConnectionManager, mode: PttMode) -> None:
-        self._manager = manager
-        self.mode: PttMode = mode
-
-    @property
-    def held(self) -> bool:
-        """Whether the user wants to talk (the button is held, or toggled on)."""
-        machine = self._manager._machine
-        return machine is not None and machine.floor.held
-
-    def set_mode(self, mode: PttMode) -> None:
-        if mode not in ("hold", "toggle"):
-            raise ConfigError(f"PTT mode must be 'hold' or 'toggle', got {mode!r}")
-        self.mode = mode
-
-    def press(self) -> None:
-        if self.mode == "toggle":
-            self.toggle()
-        else:
-            self._manager._user_event("talk_pressed")
-
-    def release(self) -> None:
-        if self.mode == "hold":
-            self._manager._user_event("talk_released")
-
-    def toggle(self) -> None:
-        self._manager._user_event("talk_released" if self.held else "talk_pressed")
 
 
 class ConnectionManager:
@@ -157,11 +113,12 @@ class ConnectionManager:
         self._tokens = tokens
         self._machine_class = machine_class
         self._log_transitions = log_transitions
-        self._fanout = _Fanout()
+        self._fanout = Fanout()
         self._pending_listeners: list[Any] = []
         self._machine: ConnectionMachine | None = None
         self._ports: Ports | None = None
         self.ptt = PttController(self, mode)
+        self._connecting = asyncio.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> ConnectionManager:
@@ -176,18 +133,29 @@ class ConnectionManager:
     ) -> None:
         await self.disconnect()
 
-    async def connect(self, token: str | None = None) -> None:
-        """Start connecting (returns at once; watch ``events()`` or ``wait_for``).
+    async def connect(
+        self,
+        token: str | None = None,
+        *,
+        wait: bool = False,
+        timeout: float = 30.0,  # noqa: ASYNC109 - passed to wait_for
+    ) -> None:
+        """Start connecting; with ``wait=True`` return once ``connected`` (else at once:
+        watch ``events()`` or call ``wait_for``). Raises the typed error that ended the
+        attempt (see :meth:`wait_for`).
 
-        From ``disconnected`` or ``error`` this starts over, with ``token`` if given."""
-        machine = self._ensure_machine()
-        if machine.state in _LIVE:
-            return  # already on it
-        if not (token or machine.token) and self._token_provider is not None:
-            token = await self._token_provider()  # only a provider: it gives the first token
-        if not (token or machine.token):
-            raise ConfigError("no token: give one to connect() or a token_provider")
-        machine.send("connect", token=token)
+        From ``disconnected`` or ``error`` this starts over, with ``token`` if given.
+        Concurrent calls share one attempt: the token provider runs at most once."""
+        async with self._connecting:
+            machine = self._ensure_machine()
+            if machine.state not in _LIVE:
+                if not (token or machine.token) and self._token_provider is not None:
+                    token = await self._token_provider()  # only a provider: the first token
+                if not (token or machine.token):
+                    raise ConfigError("no token: give one to connect() or a token_provider")
+                machine.send("connect", token=token)
+        if wait:
+            await self.wait_for("connected", timeout)
 
     async def disconnect(self) -> None:
         """Stop talking, leave the channel, close transports and signaling: ``disconnected``.
@@ -215,7 +183,7 @@ class ConnectionManager:
         return self._ensure_machine()
 
     @property
-    def state(self) -> str:
+    def state(self) -> StateName:
         return self._machine.state if self._machine is not None else "idle"
 
     @property
@@ -227,35 +195,58 @@ class ConnectionManager:
 
         An exception in your listener is logged (``ptt.listener_failed``) and never breaks
         the connection."""
+        if not any(callable(getattr(listener, name, None)) for name in _LISTENER_HOOKS) and not (
+            any(n.startswith(("on_enter_", "on_exit_")) for n in dir(listener))
+        ):
+            raise UsageError(
+                f"{listener!r} is not a listener: give an object with after_transition, "
+                "on_event (subclass fsm.observe.Listener) or on_enter_<state> methods"
+            )
         listener = guarded(listener)
         if self._machine is None:
             self._pending_listeners.append(listener)
         else:
             self._machine.add_listener(listener)  # type: ignore[no-untyped-call]
 
-    async def events(self, maxsize: int = 1000) -> AsyncIterator[PttEvent]:
-        """Typed events from now on, in order, until the iterator is closed."""
-        queue: asyncio.Queue[PttEvent] = asyncio.Queue(maxsize)
-        self._fanout.queues.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._fanout.queues.remove(queue)
+    def events(self, maxsize: int = 1000) -> EventStream:
+        """Typed events from now on, in order (first the transition into the current
+        state), until the stream is closed; subscribed at once, so nothing is missed."""
+        return EventStream(self._fanout, maxsize)
 
-    async def wait_for(self, state: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-        """Return once the top-level state is ``state`` (raises ``TimeoutError``)."""
-        if self.state == state:
-            return
-        async with asyncio.timeout(timeout):
-            async for event in self.events():
-                if isinstance(event, StateChanged) and event.state == state:
+    async def wait_for(self, state: StateName, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Return once the top-level state is ``state``.
+
+        Fails fast: raises the typed :class:`~fsm.errors.PttError` that sent the machine to
+        ``error`` (or the server's final goodbye that ended in ``disconnected``) as soon as
+        it happens, ``UsageError`` if the connection was closed by ``disconnect()``, and
+        ``TimeoutError`` after ``timeout`` seconds."""
+        if state not in STATES:
+            raise ConfigError(f"unknown state {state!r}; states are {', '.join(STATES)}")
+        async with self.events() as stream, asyncio.timeout(timeout):
+            while True:
+                current = self.state
+                if current == state:
                     return
+                if current in ("error", "disconnected") and self._machine is not None:
+                    raise self._ending_error(current)
+                await anext(stream)
+
+    def _ending_error(self, state: str) -> PttError:
+        machine = self._machine
+        assert machine is not None
+        error = machine.last_error
+        if state == "error":
+            return error or PttError(machine.reason or "the connection ended in error")
+        if error is not None and machine.is_final(error):
+            return error
+        return UsageError(f"disconnected ({machine.reason or 'disconnect requested'})")
 
     @property
     def channel(self) -> ChannelPicture:
-        """Members, speaker and audio sources of the channel."""
-        return self._ensure_machine().channel
+        """Members, speaker and audio sources of the channel (empty before ``connect``)."""
+        if self._machine is None:
+            return ChannelPicture(self.settings.channel)
+        return self._machine.channel
 
     @property
     def transmitting(self) -> bool:
@@ -264,7 +255,10 @@ class ConnectionManager:
 
     @property
     def metrics(self) -> Metrics:
-        m = self._ensure_machine()
+        """Counters of this connection (all zero before the first ``connect``)."""
+        m = self._machine
+        if m is None:
+            return Metrics(episodes=0, attempts=0, recoveries=0, last_recovery_seconds=0.0)
         return Metrics(
             episodes=int(m.metrics["episodes"]),
             attempts=int(m.metrics["attempts"]),

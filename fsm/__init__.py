@@ -46,6 +46,7 @@ from .events import (
 )
 from .machine import ConnectionMachine
 from .outbox import Intent, Outbox, Outgoing
+from .plan import Step
 from .ports import (
     Audio,
     Clock,
@@ -59,7 +60,6 @@ from .ports import (
     Tone,
 )
 from .settings import Settings
-from .plan import Step
 from .table import transition_table
 
 __all__ = [

@@ -9,21 +9,21 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-import structlog
 from statemachine import State
 
 from .channel import ChannelPicture
 from .errors import PttError
-from .events import PttEvent, StateChanged
+from .events import PttEvent, StateChanged, StateName
 from .floor import Floor
+from .logs import get_logger
 from .outbox import Outbox
 from .plan import Plan, Step
 from .ports import Ports, Reply, Result, Timer
 from .settings import Settings
 
-log = structlog.get_logger("ptt.machine")
+log = get_logger("ptt.machine")
 
 
 class MachineCore:
@@ -75,11 +75,11 @@ class MachineCore:
 
     # --- public read-only view ------------------------------------------------------------
     @property
-    def state(self) -> str:
+    def state(self) -> StateName:
         """The top-level state the user sees (``connected``, ``reconnecting``...)."""
         # Between exit and entry actions the configuration can be empty: never raise
         # StopIteration out of a callback (the engine would swallow it silently).
-        return next((s.id for s in self.configuration if s.parent is None), "")
+        return cast(StateName, next((s.id for s in self.configuration if s.parent is None), ""))
 
     @property
     def detail(self) -> str:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+
+#: The top-level states the user sees (what ``ConnectionManager.state`` returns).
+StateName = Literal["idle", "connecting", "connected", "reconnecting", "disconnected", "error"]
+STATES: tuple[StateName, ...] = get_args(StateName)
 
 
 @dataclass(frozen=True)

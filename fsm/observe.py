@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import structlog
-
 from .events import PttEvent, StateChanged
+from .logs import get_logger
 
 
 class Listener:
@@ -45,7 +44,7 @@ class LogListener:
     """Logs each transition as ``ptt.transition`` and each typed event as ``ptt.<kind>``."""
 
     def __init__(self, logger: Any = None) -> None:
-        self.log = logger if logger is not None else structlog.get_logger("ptt")
+        self.log = logger if logger is not None else get_logger("ptt")
 
     def after_transition(self, machine: Any, event: Any, source: Any, transition: Any) -> None:
         event_id = getattr(event, "id", str(event))
@@ -89,7 +88,7 @@ def _guard(func: Any, name: str) -> Any:
         try:
             return func(*args, **kwargs)
         except Exception as exc:  # an application bug must not end the connection
-            structlog.get_logger("ptt").error(
+            get_logger("ptt").error(
                 "ptt.listener_failed", callback=name, error=f"{type(exc).__name__}: {exc}"
             )
             return None

@@ -243,6 +243,6 @@ __all__ = [
     "Signaling",
     "SignalingEvents",
     "Timer",
-    "Tone",
     "TokenSource",
+    "Tone",
 ]

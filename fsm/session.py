@@ -87,7 +87,7 @@ class SessionSteps(MessageActions):
         """Finish a step that needed no I/O, through the same event as any other step."""
         self._reply_to("step", "step_succeeded", "step_failed")(Result(value))
 
-    def _run_step(self) -> None:  # noqa: PLR0912 - one branch per step reads like the plan
+    def _run_step(self) -> None:
         step = self.plan.current
         self._arm(
             "deadline",

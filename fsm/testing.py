@@ -377,6 +377,10 @@ class Driver:
     def to_connected(self, *, joined: Joined | None = None, token: str | None = None) -> None:
         """``idle`` (or ``disconnected``/``error``) to ``connected``."""
         self.machine.send("connect", token=token)
+        self.finish_open(joined=joined)
+
+    def finish_open(self, *, joined: Joined | None = None) -> None:
+        """``connecting.dialing`` to ``connected``: the link opens, every step answers."""
         self.fakes.signaling.complete_open()
         self.finish_steps(joined=joined)
         self._expect("connected")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.backends.reference import ReferenceBackend, SignalingOptions
-from adapters.manager import AudioOptions, ConnectionManager, PttMode
+from adapters.manager import AudioOptions, ConnectionManager
+from adapters.ptt import PttMode
 from fsm import ExponentialBackoff, FixedSchedule
 from fsm.backoff import BackoffPolicy
 from fsm.errors import ConfigError

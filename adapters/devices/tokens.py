@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import structlog
-
 from fsm.errors import AuthError
+from fsm.logs import get_logger
 from fsm.ports import Reply, Result
 
-log = structlog.get_logger("ptt.tokens")
+log = get_logger("ptt.tokens")
 
 TokenProvider = Callable[[], Awaitable[str]]
 

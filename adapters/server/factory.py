@@ -38,6 +38,7 @@ def media_server(
         on_producer_closed=producer_closed,
         on_speaker_stalled=speaker_stalled,
         stall_timeout=stall_timeout,
+        bind=host,  # media listens where signaling does
     )
     server = PttServer(secret, host, port, media=router, stall_timeout=stall_timeout, **options)
     return server

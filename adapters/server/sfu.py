@@ -60,6 +60,7 @@ from adapters.backends.reference.protocol import (
     E_NOT_JOINED,
 )
 
+from .iceaddr import gathering_on, media_addresses
 from .media import (  # MediaError: the dispatcher's type, it maps .code
     STALL_TIMEOUT,
     MediaError,
@@ -163,6 +164,9 @@ class AiortcRouter:
     audio for ``stall_timeout`` seconds (see the module doc); the server should revoke the
     floor if that peer still holds it. Without the callback, or with ``stall_timeout=0``,
     nothing is watched.
+
+    ``bind``: the address the server listens on; ICE sockets and candidates use only
+    that address (None, "0.0.0.0" or "::": every interface, as aioice does by default).
     """
 
     def __init__(
@@ -171,12 +175,14 @@ class AiortcRouter:
         on_producer_closed: ProducerClosed | None = None,
         on_speaker_stalled: SpeakerStalled | None = None,
         stall_timeout: float = STALL_TIMEOUT,
+        bind: str | None = None,
     ) -> None:
         if stall_timeout < 0:
             raise ValueError("stall_timeout must not be negative (0 turns the watch off)")
         self._on_producer_closed = on_producer_closed
         self._on_speaker_stalled = on_speaker_stalled if stall_timeout > 0 else None
         self._stall_timeout = stall_timeout
+        self._addresses = media_addresses(bind)  # None: every interface (aioice's default)
         self._granted_at: dict[str, float] = {}  # channel -> loop time of the floor grant
         self._watchdogs: dict[str, asyncio.TimerHandle] = {}  # channel -> next stall check
         self._transports: dict[str, _Transport] = {}
@@ -319,7 +325,8 @@ class AiortcRouter:
             step, code = "answer failed", E_INTERNAL
             if between is not None:
                 between()
-            await pc.setLocalDescription(await pc.createAnswer())
+            with gathering_on(self._addresses):  # candidates are gathered in here
+                await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             # aiortc cannot roll back: a half-applied offer leaves the pc unusable.
             await self._close_transport(transport, notify=True)

@@ -11,11 +11,12 @@ import statistics
 import time
 import tracemalloc
 
-from adapters import ConnectionManager, SignalingOptions
+from adapters import ConnectionManager
 from adapters.server import PttServer, mint_token
 from adapters.testing.faultproxy import FaultProxy
 from fsm import ConnectionMachine, FixedSchedule, LinkError, Settings
-from fsm.testing import Fakes
+from fsm.errors import Cause
+from fsm.testing import Fakes, joined_ok
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 
@@ -29,14 +30,14 @@ def test_bench_transition_rate() -> None:
     )
     machine.send("connect")
     fakes.signaling.complete_open()
-    fakes.signaling.answer("join", {"session_id": "s"})
+    fakes.signaling.answer_join(joined_ok(resume_id="s"))
     cycles, transitions = 500, 0
     started = time.perf_counter()
     for _ in range(cycles):
-        fakes.signaling.lose(LinkError(close_code=1006))  # -> backing_off
+        fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT, code=1006))  # -> backing_off
         fakes.clock.run_next()  # -> redialing
         fakes.signaling.complete_open()  # -> restoring
-        fakes.signaling.answer("join", {"session_id": "s", "resumed": True})  # steps -> connected
+        fakes.signaling.answer_join(joined_ok(resume_id="s", resumed=True))  # -> connected
         transitions += 5
     elapsed = time.perf_counter() - started
     assert machine.state == "connected"
@@ -71,7 +72,6 @@ async def test_bench_reconnect_time_on_loopback() -> None:
             token=mint_token(SECRET, "bench", "ops", 600),
             media=False,
             backoff=FixedSchedule((0.0,)),
-            signaling_options=SignalingOptions(channel="ops"),
             log_transitions=False,
         )
         await manager.connect()
@@ -105,7 +105,6 @@ async def test_bench_fleet_survives_a_server_restart() -> None:
             token=mint_token(SECRET, f"bot{i}", "ops", 600),
             media=False,
             backoff=FixedSchedule((0.2, 0.4, 0.8)),
-            signaling_options=SignalingOptions(channel="ops"),
             log_transitions=False,
         )
         for i in range(fleet)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from adapters.app.console import GREEN, RED, YELLOW, StatusLine
-from fsm import ErrorRaised, LinkError, Reconnecting
+from fsm import Cause, ErrorRaised, LinkError, Member, Reconnecting
 from tests.fsm.drive import rig_in
 
 
@@ -21,7 +21,7 @@ def test_connected_is_green_and_says_who_talks() -> None:
 def test_reconnecting_is_yellow_with_attempt_and_countdown() -> None:
     rig = rig_in("connected.ready")
     status = StatusLine(io.StringIO())
-    rig.fakes.signaling.lose(LinkError(close_code=1006))
+    rig.fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
     now = rig.fakes.clock.now()
     status.note(Reconnecting(1, 4.2, "link lost"), now)
     assert YELLOW in status.render(rig.machine, now)
@@ -42,12 +42,12 @@ def test_error_is_red_with_reason_and_what_to_do() -> None:
 def test_transmitting_is_shown() -> None:
     rig = rig_in("connected.ready")
     rig.send("talk_pressed")
-    rig.fakes.signaling.answer("pttStart", {"granted": True})
+    rig.fakes.signaling.answer_floor(granted=True)
     assert "YOU ARE TALKING" in StatusLine(io.StringIO(), colour=False).render(rig.machine, 0.0)
 
 
 def test_speaker_is_shown_by_user_name_when_known() -> None:
     rig = rig_in("connected.ready")
-    rig.fakes.signaling.notify("peerJoined", {"peer_id": "p-9", "user": "carol"})
-    rig.fakes.signaling.notify("speakerChanged", {"peer_id": "p-9"})
+    rig.fakes.signaling.events.member_joined(Member("p-9", "carol"))
+    rig.fakes.signaling.events.speaker_changed("p-9")
     assert "carol is talking" in StatusLine(io.StringIO(), colour=False).render(rig.machine, 0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+from adapters.backends.base import Backend
 from adapters.backends.reference import ReferenceBackend, SignalingOptions
 from adapters.server import PttServer, media_server, mint_token
 from adapters.testing.conformance import Capabilities
@@ -22,8 +23,10 @@ OPTIONS = SignalingOptions(
 class ReferenceHarness:
     """Implements :class:`~adapters.testing.conformance.ConformanceHarness`."""
 
-    backend = ReferenceBackend(OPTIONS)
-    capabilities = Capabilities(cut_link=True, media=True, max_talk_time=MAX_TALK_TIME)
+    backend: Backend = ReferenceBackend(OPTIONS)
+    capabilities: Capabilities = Capabilities(
+        cut_link=True, media=True, max_talk_time=MAX_TALK_TIME
+    )
 
     def __init__(self) -> None:
         self._server: PttServer | None = None

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import fsm
-from adapters.backends.reference.link import SignalingOptions
+from adapters.backends.reference import ReferenceBackend, SignalingOptions
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, mint_token
 from adapters.testing.faultproxy import FaultProxy
@@ -127,11 +127,12 @@ async def steady(value: Callable[[], Any], seconds: float) -> Any:
 
 
 def client_tasks() -> list[asyncio.Task[Any]]:
-    """Running tasks of the signaling adapter, its token provider or its websockets client."""
-    from adapters.backends.reference import link as signaling
+    """Running tasks of the signaling adapter (the reference link and its port), its token
+    provider or its websockets client."""
+    from adapters.backends.reference import link, signaling
     from adapters.devices import tokens
 
-    return tasks_of({signaling.__file__, tokens.__file__})
+    return tasks_of({link.__file__, signaling.__file__, tokens.__file__})
 
 
 class World:
@@ -217,7 +218,7 @@ class World:
         """A signaling-only manager through the proxy, with a ``Trace`` listening.
 
         ``token`` defaults to a good one for ``user``; ``signaling`` overrides ``QUICK``."""
-        options = SignalingOptions(**{"channel": CHANNEL, **QUICK, **signaling})
+        options = SignalingOptions(**{**QUICK, **signaling})  # the backend sets the channel
         manager = ConnectionManager(
             self.url,
             channel=CHANNEL,
@@ -225,7 +226,7 @@ class World:
             token_provider=token_provider,
             backoff=fsm.FixedSchedule(schedule, max_attempts=max_attempts),
             media=False,
-            signaling_options=options,
+            backend=ReferenceBackend(options),
             stable_after=stable_after,
             log_transitions=False,
         )

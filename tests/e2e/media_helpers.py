@@ -26,7 +26,7 @@ from typing import Any
 
 import structlog
 
-from adapters.backends.reference.link import SignalingOptions
+from adapters.backends.reference import ReferenceBackend, SfuMedia, SignalingOptions
 from adapters.manager import ConnectionManager
 from fsm import FixedSchedule
 from fsm.events import PttEvent
@@ -54,8 +54,8 @@ class Reporter(Listener):
 
 
 def status(manager: ConnectionManager) -> dict[str, Any]:
-    transports = manager.machine.ports.transports
-    pcs = transports.peer_connections() if transports is not None else ()
+    media = manager.machine.ports.media
+    pcs = media.peer_connections() if isinstance(media, SfuMedia) else ()
     return {
         "state": manager.state,
         "detail": manager.detail,
@@ -78,8 +78,7 @@ async def main(url: str, channel: str, source: str, liveness: float) -> None:
         token=os.environ["PTT_TOKEN"],
         audio=SoundDeviceAudio(source, output=False),
         backoff=FixedSchedule(SCHEDULE),
-        liveness_timeout=liveness,
-        signaling_options=SignalingOptions(channel=channel, **SIGNALING),
+        backend=ReferenceBackend(SignalingOptions(**SIGNALING), liveness_timeout=liveness),
         log_transitions=False,
     )
     manager.add_listener(Reporter())
@@ -90,9 +89,9 @@ async def main(url: str, channel: str, source: str, liveness: float) -> None:
     report("hello", pid=os.getpid())
     seen: list[Any] = []
     while line := (await reader.readline()).decode().strip():
-        transports = manager.machine.ports.transports
-        if transports is not None:
-            seen.extend(pc for pc in transports.peer_connections() if pc not in seen)
+        media = manager.machine.ports.media
+        if isinstance(media, SfuMedia):
+            seen.extend(pc for pc in media.peer_connections() if pc not in seen)
         if line == "press":
             manager.ptt.press()
         elif line == "release":

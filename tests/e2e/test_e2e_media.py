@@ -36,8 +36,7 @@ import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
 
-from adapters.backends.reference.link import SignalingOptions
-from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference import ReferenceBackend, SfuMedia, SignalingOptions
 from adapters.devices.audio import (
     MemoryTap,
     SoundDeviceAudio,
@@ -235,6 +234,11 @@ def floor_event(kind: str) -> Callable[[ChannelChanged], bool]:
     return lambda e: e.kind == kind
 
 
+def floor_freed(event: ChannelChanged) -> bool:
+    """Nobody holds the floor any more."""
+    return event.kind == "speaker_changed" and not event.speaker
+
+
 def is_state(state: str) -> Callable[[StateChanged], bool]:
     return lambda e: e.state == state
 
@@ -251,13 +255,20 @@ class Peer:
     tones: list[tuple[float, Tone]] = field(default_factory=list)
 
     @property
-    def transports(self) -> AiortcTransports:
-        transports = self.manager.machine.ports.transports
-        assert isinstance(transports, AiortcTransports)
-        return transports
+    def media(self) -> SfuMedia:
+        media = self.manager.machine.ports.media
+        assert isinstance(media, SfuMedia)
+        return media
 
     def pcs(self) -> tuple[RTCPeerConnection, ...]:
-        return self.transports.peer_connections()
+        return self.media.peer_connections()
+
+    def consumer_count(self) -> int:
+        return len(self.media.consumers())
+
+    def sources(self) -> set[str]:
+        """Ids of the remote audio sources (SFU producers) in this client's channel picture."""
+        return {source.source_id for source in self.manager.channel.sources}
 
     def tones_since(self, t: float) -> list[Tone]:
         return [tone for at, tone in self.tones if at >= t]
@@ -268,19 +279,23 @@ class Rig:
 
     def __init__(self) -> None:
         self.server: PttServer | None = None
+        self.server_host = "127.0.0.1"
         self.peers: list[Peer] = []
         self.proxies: list[FaultProxy] = []
         self.seen_pcs: list[RTCPeerConnection] = []
         self._closed = False
 
-    async def start(self, grace: float = GRACE) -> PttServer:
-        self.server = media_server(SECRET, grace=grace, close_timeout=0.5)
+    async def start(self, grace: float = GRACE, host: str = "127.0.0.1") -> PttServer:
+        """The media server, listening (signaling and media alike) on ``host``."""
+        self.server = media_server(SECRET, host, grace=grace, close_timeout=0.5)
         await self.server.start()
+        self.server_host = host
         return self.server
 
     async def proxy(self, host: str = "127.0.0.1") -> FaultProxy:
+        """A proxy listening on ``host`` in front of the server."""
         assert self.server is not None
-        proxy = FaultProxy("127.0.0.1", self.server.port, host=host)
+        proxy = FaultProxy(self.server_host, self.server.port, host=host)
         await proxy.start()
         self.proxies.append(proxy)
         return proxy
@@ -296,8 +311,7 @@ class Rig:
             token=mint_token(SECRET, name, CHANNEL, 600),
             audio=audio,
             backoff=FixedSchedule(SCHEDULE),
-            liveness_timeout=liveness,
-            signaling_options=SignalingOptions(channel=CHANNEL, **SIGNALING),
+            backend=ReferenceBackend(SignalingOptions(**SIGNALING), liveness_timeout=liveness),
             log_transitions=False,
         )
         trace = Trace()
@@ -317,8 +331,7 @@ class Rig:
 
     @staticmethod
     def _consumes(peer: Peer, remote_producers: int) -> bool:
-        consumers = peer.transports.consumer_count()
-        return consumers == len(peer.manager.channel.producers) == remote_producers
+        return peer.consumer_count() == len(peer.manager.channel.sources) == remote_producers
 
     def note_pcs(self) -> None:
         for peer in self.peers:
@@ -629,7 +642,9 @@ async def test_cut_signaling_and_media_while_talking_restores_the_sound(
     remote: Remote | None = None
     try:
         await ns.up()
-        await rig.start()
+        # The SFU's ICE candidates are where the server listens: an address A can reach
+        # from its namespace (the host end of the veth pair), not the host's loopback.
+        await rig.start(host=ns.host_addr)
         proxy = await rig.proxy(host=ns.host_addr)  # A's signaling enters the host here
         url, stderr = proxy.url_for("/ptt"), tmp_path / "alice.stderr"
         remote = await Remote.start(ns, url, f"tone:{A_HZ:g}", stderr)
@@ -638,7 +653,7 @@ async def test_cut_signaling_and_media_while_talking_restores_the_sound(
         # tell a dead speaker uplink from its own dead downlink, so with 1 s B would
         # rebuild its (healthy) media too before A notices.
         b = await rig.peer("bob", f"tone:{B_HZ:g}", liveness=4.0)
-        await until(lambda: b.transports.consumer_count() == 1)
+        await until(lambda: b.consumer_count() == 1)
         await remote.send("press")
         await remote.wait("ChannelChanged", where=lambda e: e["kind"] == "floor_granted")
         await hears(b, A_HZ, time.monotonic())
@@ -659,7 +674,7 @@ async def test_cut_signaling_and_media_while_talking_restores_the_sound(
         assert set(rebuilt["pcs"]).isdisjoint(first["pcs"])  # new transports
         assert rebuilt["pc_states"] == ["connected", "connected"]
         # B followed A's new producer with exactly one consumer, and never reconnected.
-        await until(lambda: b.transports.consumer_count() == 1 == len(b.manager.channel.producers))
+        await until(lambda: b.consumer_count() == 1 == len(b.manager.channel.sources))
         assert "reconnecting" not in b.trace.states(b_mark)
         assert b.pcs() == b_pcs
 
@@ -741,9 +756,9 @@ async def test_listener_link_drop_restores_its_consumers_without_duplicates(
     a.manager.ptt.press()
     await a.trace.wait(ChannelChanged, where=floor_event("floor_granted"))
     await hears(b, A_HZ, time.monotonic())
-    consumers = b.transports.consumers()
+    consumers = b.media.consumers()
     pcs = b.pcs()
-    assert set(consumers) == set(b.manager.channel.producers)  # A's and C's producers
+    assert set(consumers) == b.sources()  # A's and C's producers
     consumes = server.stats.methods("bob").count("consume")
     assert consumes == 2
 
@@ -758,7 +773,7 @@ async def test_listener_link_drop_restores_its_consumers_without_duplicates(
     assert gap < MAX_GAP
     assert back.resumed is True
     assert b.pcs() == pcs
-    assert b.transports.consumers() == consumers  # the same two, none added
+    assert b.media.consumers() == consumers  # the same two, none added
     assert server.stats.methods("bob").count("consume") == consumes
 
     # --- 2: drop longer than the grace, fresh session -------------------------------------
@@ -772,10 +787,10 @@ async def test_listener_link_drop_restores_its_consumers_without_duplicates(
     heard_at = await hears(b, A_HZ, back_at)
     report(record_property, "listener_rejoin_reconnected_to_b_hears", heard_at - back_at)
     assert back.resumed is False
-    producers = set(b.manager.channel.producers)
+    producers = b.sources()
     assert producers == set(consumers)  # A and C kept their producers
-    assert b.transports.consumer_count() == len(producers) == 2
-    assert set(b.transports.consumers().values()).isdisjoint(consumers.values())  # re-created
+    assert b.consumer_count() == len(b.manager.channel.sources) == len(producers) == 2
+    assert set(b.media.consumers().values()).isdisjoint(consumers.values())  # re-created
     assert server.stats.methods("bob").count("consume") == consumes + 2  # once each
     assert not set(b.pcs()) & set(pcs)
     assert "reconnecting" not in a.trace.states() + c.trace.states()
@@ -813,7 +828,7 @@ async def test_floor_denied_with_tone_then_granted_after_the_speaker_drops_out(
     # A drops out (its network dies; it keeps retrying): the server frees the floor.
     mark = c.trace.mark()
     a.proxy.reset_all()
-    await c.trace.wait(ChannelChanged, mark, lambda e: e.kind == "speakerChanged" and not e.speaker)
+    await c.trace.wait(ChannelChanged, mark, floor_freed)
     assert a.manager.state == "reconnecting"
     c.manager.ptt.press()
     granted_at, _ = await c.trace.wait(ChannelChanged, mark, floor_event("floor_granted"))
@@ -846,7 +861,7 @@ async def test_signal_only_resume_keeps_transports_and_the_audio_flowing(
     await hears(b, A_HZ, time.monotonic(), within=WAIT)
     await asyncio.sleep(0.5)
     pcs_a, pcs_b = a.pcs(), b.pcs()
-    consumers_b = b.transports.consumers()
+    consumers_b = b.media.consumers()
     requests_a = len(server.stats.methods("alice"))
     b_mark = b.trace.mark()
 
@@ -860,7 +875,7 @@ async def test_signal_only_resume_keeps_transports_and_the_audio_flowing(
     assert back.resumed is True
     assert a.pcs() == pcs_a  # the same RTCPeerConnection objects, in order
     assert b.pcs() == pcs_b
-    assert b.transports.consumers() == consumers_b
+    assert b.media.consumers() == consumers_b
     assert a.manager.transmitting
     assert b.trace.states(b_mark) == []  # B never noticed
     after = server.stats.methods("alice")[requests_a:]

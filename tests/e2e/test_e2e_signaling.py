@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.backends.reference import protocol
-from fsm.errors import ConnectRefused, ConnectTimeout, KeepaliveTimeout, LinkError
+from fsm.errors import Cause, ConnectRefused, ConnectTimeout, KeepaliveTimeout, LinkError
 from fsm.events import ChannelChanged, ErrorRaised, Reconnected
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ async def test_reset_rejoins_and_releases_queued_messages_once_in_order(
     await world.start(grace=grace)
     manager, trace = await world.connected(schedule=(0.3,))
     server = world.server
-    session = manager.machine.channel.session_id
+    session = manager.machine.channel.resume_id
     assert isinstance(session, str)
     first_join = server.stats.requests[USER][0]
     assert first_join.method == "join"
@@ -86,7 +86,7 @@ async def test_reset_rejoins_and_releases_queued_messages_once_in_order(
     assert methods == ["join", "join"] + ["message"] * 5, methods
     rejoin = [r for r in server.stats.requests[USER] if r.method == "join"][1]
     assert rejoin.data == {"channel": world.CHANNEL, "session_id": session}
-    assert (manager.machine.channel.session_id == session) is resumed
+    assert (manager.machine.channel.resume_id == session) is resumed
 
     # Delivered once each, in order, all after the rejoin.
     assert numbers(server) == [0, 1, 2, 3, 4]
@@ -116,7 +116,8 @@ async def test_blackhole_is_detected_by_keepalive_and_recovers_when_path_returns
     assert 0.1 <= detection <= budget + 0.5  # not at once (no RST), and within the budget
     assert isinstance(manager.machine.last_error, KeepaliveTimeout) or (
         isinstance(manager.machine.last_error, LinkError)
-        and manager.machine.last_error.close_code == 1006
+        and manager.machine.last_error.code == 1006
+        and manager.machine.last_error.cause is Cause.TRANSIENT
     )
 
     # Still blackholed: the redial hangs in the handshake until open_timeout.
@@ -189,7 +190,8 @@ async def test_final_goodbye_disconnects_and_never_retries(started: Any, how: st
     error = manager.machine.last_error
     assert isinstance(error, LinkError)
     code = protocol.CLOSE_KICKED if how == "kick" else protocol.CLOSE_CHANNEL_DELETED
-    assert error.close_code == code
+    assert error.code == code
+    assert error.cause is (Cause.KICKED if how == "kick" else Cause.CHANNEL_GONE)
 
     # Longer than the whole backoff schedule: no connect, no handshake, no state change.
     window = sum(world.SCHEDULE) + 0.3
@@ -535,6 +537,10 @@ async def test_ptt_queued_just_now_is_sent_after_the_restore(started: Any) -> No
 
 
 # --- 9. hostile server frames -------------------------------------------------------------
+# The reference backend counts every frame it drops: a bad envelope in the link, and (since
+# notifications are decoded into domain facts at the backend's boundary) a notification
+# with a malformed payload ("bad_notification") or a method it does not know
+# ("unknown_notification").
 WITNESS = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_id": "p-w"}}
 
 
@@ -554,29 +560,27 @@ WITNESS = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_
         ),
         pytest.param(
             json.dumps({"notification": True, "method": "speakerChanged", "data": {"peer_id": 7}}),
-            None,
+            "bad_notification",
             id="speaker-changed-bad-peer",
         ),
         pytest.param(
             json.dumps({"notification": True, "method": "newProducer", "data": {"producer_id": 5}}),
-            None,
+            "bad_notification",
             id="new-producer-bad-id",
         ),
         pytest.param(
             json.dumps({"notification": True, "method": "floorGranted", "data": {"tx_id": 3}}),
-            None,
+            "unknown_notification",
             id="floor-granted-unasked",
         ),
         pytest.param(
             json.dumps({"notification": True, "method": "noSuchThing", "data": {}}),
-            None,
+            "unknown_notification",
             id="unknown-notification",
         ),
     ],
 )
-async def test_malformed_frames_are_survived(
-    started: Any, frame: str | bytes, why: str | None
-) -> None:
+async def test_malformed_frames_are_survived(started: Any, frame: str | bytes, why: str) -> None:
     world = started
     manager, trace = await world.connected()
     signaling = manager.machine.ports.signaling
@@ -593,7 +597,7 @@ async def test_malformed_frames_are_survived(
 
     await trace.until(witnessed)
     assert "p-w" in manager.channel.members
-    assert signaling.dropped == ({why: 1} if why else {})
+    assert signaling.dropped == {why: 1}
     assert manager.state == "connected"
     assert trace.changes(mark) == []
 

@@ -1,27 +1,51 @@
-"""The channel picture drives what the media side expects."""
+"""The channel picture drives what the media side expects and receives."""
 
 from __future__ import annotations
 
-from .drive import rig_in
+from fsm import AudioSource, Joined, Member
+
+from .drive import finish_steps, rig_in
+
+BOB = AudioSource("src-bob", "bob")
+CAROL = AudioSource("src-carol", "carol")
 
 
-def test_audio_is_expected_only_from_a_remote_speaker_with_a_producer() -> None:
-    """bob has a producer (from the join); a signaling-only carol holding the floor sends
-    no audio, so our liveness check must not wait for any."""
+def test_audio_is_expected_only_from_a_remote_speaker_with_a_source() -> None:
+    """bob has an audio source (from the join); a signaling-only carol holding the floor
+    sends no audio, so our liveness check must not wait for any."""
     rig = rig_in("connected.ready")
-    rig.fakes.signaling.notify("speakerChanged", {"peer_id": "bob"})
-    assert rig.fakes.transports.expecting is True
-    rig.fakes.signaling.notify("speakerChanged", {"peer_id": "carol"})
-    assert rig.fakes.transports.expecting is False
-    rig.fakes.signaling.notify("speakerChanged", {"peer_id": None})
-    assert rig.fakes.transports.expecting is False
-    rig.fakes.signaling.notify("speakerChanged", {"peer_id": "me"})  # ourselves
-    assert rig.fakes.transports.expecting is False
+    events, media = rig.fakes.signaling.events, rig.fakes.media
+    events.speaker_changed("bob")
+    assert media.expecting is True
+    events.speaker_changed("carol")
+    assert media.expecting is False
+    events.speaker_changed(None)
+    assert media.expecting is False
+    events.speaker_changed("me")  # ourselves
+    assert media.expecting is False
 
 
-def test_new_and_closed_producers_are_consumed_exactly() -> None:
+def test_a_mix_of_everyone_carries_any_remote_speaker() -> None:
+    """A mixer's single source (no peer of its own) carries whoever talks."""
+    rig = rig_in("connecting.establishing")
+    members = (Member("me"), Member("bob", "bob"))
+    finish_steps(rig, join=Joined("me", "s-1", members=members, sources=(AudioSource("mix"),)))
+    rig.fakes.signaling.events.member_joined(Member("carol", "Carol"))
+    rig.fakes.signaling.events.speaker_changed("carol")
+    assert rig.fakes.media.expecting is True
+    rig.fakes.signaling.events.speaker_changed("me")
+    assert rig.fakes.media.expecting is False
+
+
+def test_new_and_closed_sources_are_followed_exactly() -> None:
     rig = rig_in("connected.ready")
-    rig.fakes.signaling.notify("newProducer", {"producer_id": "p-carol", "peer_id": "carol"})
-    assert rig.fakes.transports.consumers == ["p-carol", "prod-bob"]
-    rig.fakes.signaling.notify("producerClosed", {"producer_id": "prod-bob"})
-    assert rig.fakes.transports.consumers == ["p-carol"]
+    events, media = rig.fakes.signaling.events, rig.fakes.media
+    events.sources_changed((CAROL, BOB))
+    assert [s.source_id for s in media.following] == ["src-carol", "src-bob"]
+    media.complete("follow")
+    events.sources_changed((CAROL,))
+    assert [s.source_id for s in media.following] == ["src-carol"]
+    media.complete("follow")
+    rig.calls()
+    events.sources_changed((CAROL,))  # the same set again: nothing to change
+    assert rig.calls() == []

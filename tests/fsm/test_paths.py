@@ -133,6 +133,11 @@ def _fail_open(error: LinkError) -> Macro:
     return _if_link(lambda r: r.fakes.signaling.fail_open(error))
 
 
+def _burst(rig: Rig) -> None:
+    for n in range(30):
+        rig.send("send_message", data={"n": n})
+
+
 BOB = AudioSource("src-bob", "bob")
 XAVIER = AudioSource("src-x", "x")
 
@@ -145,7 +150,7 @@ MACROS: dict[str, Macro] = {
     "press": lambda r: r.send("talk_pressed"),
     "release": lambda r: r.send("talk_released"),
     "message": lambda r: r.send("send_message", data={"n": 1}),
-    "burst": lambda r: [r.send("send_message", data={"n": n}) for n in range(30)],
+    "burst": _burst,
     "open_ok": _if_link(lambda r: r.fakes.signaling.complete_open()),
     "open_auth_invalid": _fail_open(LinkError(status=401, cause=Cause.AUTH_INVALID)),
     "open_forbidden": _fail_open(LinkError(status=403, cause=Cause.FORBIDDEN)),
@@ -342,7 +347,7 @@ def test_callback_bug_becomes_error() -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("adapter bug")
 
-    rig.fakes.signaling.open = broken  # type: ignore[method-assign]
+    rig.fakes.signaling.open = broken  # type: ignore[method-assign, assignment]
     rig.send("connect")
     assert rig.where == "error"
     assert "adapter bug" in (rig.machine.reason or "")

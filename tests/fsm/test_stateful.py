@@ -10,6 +10,7 @@ from .drive import Rig
 from .test_paths import MACROS, _fresh
 
 TERMINAL = ("idle", "disconnected", "error")
+INTERRUPTS = ["disconnect", "reconnect_now", "lose_transient", "media_fail", "press"]
 
 
 class EventLog:
@@ -49,14 +50,21 @@ class LifecycleModel(RuleBasedStateMachine):
             "establishing": "finish",
             "restoring": "finish",
             "backing_off": "timer",
-            "ready": "lose_1006",
-            "degraded": "lose_1006",
+            "ready": "lose_transient",
+            "degraded": "lose_transient",
         }[detail]
         MACROS[step](self.rig)
 
-    @rule(name=st.sampled_from(["disconnect", "reconnect_now", "lose_1006", "media_fail", "press"]))
+    @rule(name=st.sampled_from(INTERRUPTS))
     def interrupt(self, name: str) -> None:
         """The inputs that cut operations short, drawn more often than the rest."""
+        self.log.events.clear()
+        MACROS[name](self.rig)
+
+    @precondition(lambda self: self.rig.machine.state == "connected")
+    @rule(name=st.sampled_from(["press", "grant", "deny", "release"]))
+    def talk(self, name: str) -> None:
+        """The talk button and the floor's answers, often enough to hold the floor."""
         self.log.events.clear()
         MACROS[name](self.rig)
 
@@ -70,7 +78,7 @@ class LifecycleModel(RuleBasedStateMachine):
     def send_many(self, count: int) -> None:
         self.log.events.clear()
         for i in range(count):
-            self.rig.send("send_message", method="message", data={"i": i})
+            self.rig.send("send_message", data={"i": i})
 
     @invariant()
     def timers_are_accounted_for(self) -> None:
@@ -88,7 +96,7 @@ class LifecycleModel(RuleBasedStateMachine):
         if machine.state in TERMINAL:
             assert machine.pending_timers() == ()
             assert not fakes.signaling.active
-            assert not fakes.transports.alive
+            assert not fakes.media.alive
         if machine.state == "disconnected":
             # The user said goodbye: nothing queued survives. (``error`` keeps the queue for
             # a reconnect with a fresh token: a user message is never silently lost.)
@@ -108,9 +116,9 @@ class LifecycleModel(RuleBasedStateMachine):
     @invariant()
     def never_transmitting_without_floor(self) -> None:
         machine, fakes = self.rig.machine, self.rig.fakes
-        if fakes.transports.transmitting:
-            assert machine.talk.floor == "granted"
-            assert machine.talk.held
+        if fakes.media.transmitting:
+            assert machine.floor.granted
+            assert machine.floor.held
             assert machine.state == "connected"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import adapters.backends.janus as janus_package
 from adapters.backends.base import AudioIO, BackendContext
 from adapters.backends.janus import (
     ClientOptions,
@@ -24,10 +25,12 @@ from adapters.backends.janus import (
 from fsm.domain import AudioSource, FloorLost, Joined, Member
 from fsm.errors import LinkError, TransportError
 from fsm.ports import Reply, Result
+from tests.leaks import client_sockets, tasks_of
 
 ROOM = "1234"
 # Short keepalives so a dead link shows in about a second (2 noisy cores: bounds are loose).
 FAST = ClientOptions(ping_interval=1.0, ping_timeout=1.0, keepalive_interval=2.0)
+
 
 class Recorder:
     """SignalingEvents and MediaEvents that keep every report, in order, with waiters."""
@@ -74,10 +77,10 @@ class Recorder:
         return next(value for k, value in reversed(self.log) if k == kind)
 
     async def wait_for(
-        self, test: Callable[[str, Any], bool], timeout: float = 10.0
+        self, test: Callable[[str, Any], bool], within: float = 10.0
     ) -> tuple[str, Any]:
         """The first report (old or new) for which ``test(kind, value)`` holds."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             seen = 0
             while True:
                 for kind, value in self.log[seen:]:
@@ -88,7 +91,7 @@ class Recorder:
                 await self._changed.wait()
 
 
-async def call(start: Callable[[Reply], None], timeout: float = 10.0) -> Result[Any]:
+async def call(start: Callable[[Reply], None], within: float = 10.0) -> Result[Any]:
     """Start a port operation and wait for its reply."""
     future: asyncio.Future[Result[Any]] = asyncio.get_running_loop().create_future()
 
@@ -97,11 +100,11 @@ async def call(start: Callable[[Reply], None], timeout: float = 10.0) -> Result[
         future.set_result(result)
 
     start(reply)
-    return await asyncio.wait_for(future, timeout)
+    return await asyncio.wait_for(future, within)
 
 
-async def value(start: Callable[[Reply], None], timeout: float = 10.0) -> Any:
-    result = await call(start, timeout)
+async def value(start: Callable[[Reply], None], within: float = 10.0) -> Any:
+    result = await call(start, within)
     assert result.error is None, repr(result.error)
     return result.value
 
@@ -134,6 +137,12 @@ class Client:
         assert self.media is not None
         self.media_events = Recorder()
         await value(lambda r: self.media.connect(self.media_events, r))  # type: ignore[union-attr]
+
+    async def join_listing(self) -> list[Member]:
+        """Who Janus lists in our room right now (``listparticipants``)."""
+        a = self.signaling._a
+        data, _ = await a.message({"request": "listparticipants", "room": a.room})
+        return [Member(str(p["id"]), p.get("display")) for p in data["participants"]]
 
     @property
     def peer_id(self) -> str:
@@ -180,6 +189,11 @@ async def make_client(janus: LocalJanus) -> AsyncIterator[MakeClient]:
     yield make
     for client in clients:
         await client.aclose()
+    # Nothing of a closed client may outlive it: no socket to Janus, no task of ours.
+    await asyncio.sleep(0.1)  # aiortc's closing callbacks need a few loop turns
+    assert client_sockets(janus.config.ws_port) == 0
+    package = Path(janus_package.__file__).parent
+    assert tasks_of({str(f) for f in package.glob("*.py")}) == []
 
 
 async def joined_client(make_client: MakeClient, **kwargs: Any) -> Client:
@@ -196,7 +210,14 @@ async def drop_websocket(client: Client) -> None:
     assert link is not None
     port = link._ws.transport.get_extra_info("sockname")[1]
     process = await asyncio.create_subprocess_exec(
-        "ss", "-K", "dst", "127.0.0.1", "sport", "=", f":{port}",
+        "ss",
+        "-K",
+        "dst",
+        "127.0.0.1",
+        "sport",
+        "=",
+        f":{port}",
         stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,  # "RTNETLINK: Invalid argument" for other sockets
     )
     assert await process.wait() == 0

@@ -14,7 +14,8 @@ async def test_join_lists_members_and_announces_newcomers(make_client: MakeClien
     assert a.joined is not None
     assert not a.joined.resumed
     assert [m.peer_id for m in a.joined.members] == [a.peer_id]
-    assert a.joined.resume_id is not None and a.joined.resume_id.startswith("janus:")
+    assert a.joined.resume_id is not None
+    assert a.joined.resume_id.startswith("janus:")
     assert [s.source_id for s in a.joined.sources] == ["mix"]
 
     b = await joined_client(make_client, display="bob")

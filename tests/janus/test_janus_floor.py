@@ -6,7 +6,7 @@ import asyncio
 
 from fsm.domain import FloorAnswer, FloorLost
 
-from .conftest import MakeClient, value, joined_client
+from .conftest import MakeClient, joined_client, value
 
 
 async def test_grant_then_deny_while_the_other_is_unmuted(make_client: MakeClient) -> None:
@@ -21,6 +21,8 @@ async def test_grant_then_deny_while_the_other_is_unmuted(make_client: MakeClien
     assert isinstance(denied, FloorAnswer)
     assert not denied.granted
     assert denied.speaker == a.peer_id
+    assert denied.reason == "busy"  # denied up front: B never unmuted on the server
+    assert ("speaker_changed", b.peer_id) not in a.events.log
 
     a.signaling.release_floor("tx-a")
     await b.events.wait_for(lambda k, v: k == "speaker_changed" and v is None)
@@ -52,4 +54,5 @@ async def test_collision_is_settled_the_same_on_both_clients(make_client: MakeCl
     await asyncio.sleep(0.5)  # nothing flips back
     assert keeper.events.last("speaker_changed") == keeper.peer_id
     assert loser.events.last("speaker_changed") == keeper.peer_id
-    assert loser.signaling._a.muted and not keeper.signaling._a.muted
+    assert loser.signaling._a.muted
+    assert not keeper.signaling._a.muted

@@ -13,8 +13,8 @@ from fsm.errors import LinkError
 from .conftest import ROOM, Client, MakeClient, drop_websocket, joined_client, value
 
 
-async def lost(client: Client, timeout: float = 10.0) -> LinkError:
-    _, error = await client.events.wait_for(lambda k, _: k == "lost", timeout)
+async def lost(client: Client, within: float = 10.0) -> LinkError:
+    _, error = await client.events.wait_for(lambda k, _: k == "lost", within)
     assert isinstance(error, LinkError)
     return error
 
@@ -39,18 +39,21 @@ async def test_a_dropped_websocket_is_claimed_back_with_media_kept(
     assert again.resumed
     assert again.peer_id == first.peer_id
     assert again.resume_id == first.resume_id
-    assert client.media.pc is pc and client.media.is_alive()
+    assert client.media.pc is pc
+    assert client.media.is_alive()
     assert client.media_events.log == []  # the media never noticed
     print(f"drop -> resumed in {took * 1000:.0f} ms")
 
 
-async def test_a_restarted_janus_means_a_new_session(make_client: MakeClient, janus: LocalJanus) -> None:
+async def test_a_restarted_janus_means_a_new_session(
+    make_client: MakeClient, janus: LocalJanus
+) -> None:
     """SIGKILL + restart: the claim answers 458, the join is fresh (resumed=False)."""
     client = await joined_client(make_client)
     first = client.joined
     assert first is not None
     await janus.kill()
-    await lost(client, timeout=5.0)
+    await lost(client, within=5.0)
     await janus.start()
     assert await client.open() == "opened"
     again = await client.join(ROOM, first.resume_id)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from adapters import ConnectionManager
+from adapters.testing.fakes import FakeBackend
 from fsm import (
     Cause,
     ConfigError,
@@ -17,7 +18,6 @@ from fsm import (
     Reconnecting,
     StateChanged,
 )
-from adapters.testing.fakes import FakeBackend
 from fsm.testing import Fakes, joined_ok
 
 

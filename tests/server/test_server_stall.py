@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from adapters.backends.reference import protocol
-from adapters.backends.reference.media import AiortcTransports
+from adapters.backends.reference import ReferenceBackend, protocol
+from adapters.backends.reference.media.sfu_media import SfuMedia
 from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, media_server, mint_token
@@ -58,7 +58,7 @@ class Trace(Recorder):
 
     def speaker_freed(self, since: int = 0) -> list[float]:
         """When ``speakerChanged`` said nobody holds the floor."""
-        return [t for t, e in self.channel("speakerChanged", since) if e.data["peer_id"] is None]
+        return [t for t, e in self.channel("speaker_changed", since) if e.data["peer_id"] is None]
 
     def states(self, since: int = 0) -> list[str]:
         return [e.state for e in self.events[since:] if isinstance(e, StateChanged)]
@@ -69,9 +69,9 @@ class Client:
         self.manager, self.trace, self.tap = manager, trace, tap
 
     @property
-    def transports(self) -> AiortcTransports:
-        transports = self.manager.machine.ports.transports
-        assert isinstance(transports, AiortcTransports)
+    def transports(self) -> SfuMedia:
+        transports = self.manager.machine.ports.media
+        assert isinstance(transports, SfuMedia)
         return transports
 
     def pcs(self) -> list[tuple[int, str]]:
@@ -124,7 +124,7 @@ async def make_client(sfu: PttServer) -> AsyncIterator[MakeClient]:
             audio=audio,
             media=hz is not None,
             backoff=FixedSchedule((0.2,)),
-            liveness_timeout=liveness,
+            backend=ReferenceBackend(liveness_timeout=liveness),
             log_transitions=False,
             **options,
         )
@@ -174,9 +174,9 @@ async def test_stalled_speaker_loses_floor_and_listeners_keep_media(
     freed = b.trace.speaker_freed(b_mark)[0] - stopped
     print(f"stall to speakerChanged(null) at the listener: {freed:.3f} s (stall_timeout {STALL})")
     assert STALL * 0.9 <= freed <= STALL + 1.0
-    assert await until(lambda: bool(a.trace.channel("floor_revoked", a_mark)))
-    revoked = a.trace.channel("floor_revoked", a_mark)[0][1]
-    assert revoked.data["reason"] == "stalled"
+    assert await until(lambda: bool(a.trace.channel("floor_lost", a_mark)))
+    revoked = a.trace.channel("floor_lost", a_mark)[0][1]
+    assert revoked.data["reason"] == "stalled_uplink"
     assert not a.manager.transmitting
 
     # Past the moment B's liveness check would have failed without the revoke.
@@ -201,7 +201,7 @@ async def test_talking_speaker_is_never_revoked(make_client: MakeClient) -> None
 
     await asyncio.sleep(3 * STALL)
     assert a.manager.transmitting
-    assert a.trace.channel("floor_revoked", a_mark) == []
+    assert a.trace.channel("floor_lost", a_mark) == []
     assert b.trace.speaker_freed(b_mark) == []
     assert b.manager.channel.speaker == a.manager.channel.peer_id
     assert b.hears(A_HZ)
@@ -223,10 +223,10 @@ async def test_silent_grant_is_revoked_only_after_stall_timeout(
 
     assert await until(lambda: bool(a.trace.channel("floor_granted", a_mark)))
     granted = a.trace.channel("floor_granted", a_mark)[0][0]
-    assert await until(lambda: bool(a.trace.channel("floor_revoked", a_mark)))
-    at, revoked = a.trace.channel("floor_revoked", a_mark)[0]
+    assert await until(lambda: bool(a.trace.channel("floor_lost", a_mark)))
+    at, revoked = a.trace.channel("floor_lost", a_mark)[0]
     print(f"grant to floorRevoked without audio: {at - granted:.3f} s")
-    assert revoked.data["reason"] == "stalled"
+    assert revoked.data["reason"] == "stalled_uplink"
     assert STALL * 0.9 <= at - granted <= STALL + 1.0
     assert await until(lambda: b.manager.channel.speaker is None)
 
@@ -237,8 +237,8 @@ async def test_signaling_only_floor_holder_is_never_revoked(make_client: MakeCli
     # B produces but, as a listener of a media-less speaker, must not rebuild meanwhile.
     b = await make_client("bob", B_HZ, liveness=60.0)
     c = await make_client("carol")  # signaling only: no transports, no producer
-    assert c.manager.machine.ports.transports is None
-    assert await until(lambda: len(c.manager.channel.producers) == 1)
+    assert c.manager.machine.ports.media is None
+    assert await until(lambda: len(c.manager.channel.sources) == 1)
     c_mark, b_mark = len(c.trace.events), len(b.trace.events)
     c.manager.ptt.press()
     assert await until(lambda: c.manager.transmitting)
@@ -246,7 +246,7 @@ async def test_signaling_only_floor_holder_is_never_revoked(make_client: MakeCli
 
     await asyncio.sleep(3 * STALL)
     assert c.manager.transmitting
-    assert c.trace.channel("floor_revoked", c_mark) == []
+    assert c.trace.channel("floor_lost", c_mark) == []
     assert b.trace.speaker_freed(b_mark) == []
     assert b.manager.channel.speaker == c.manager.channel.peer_id
 

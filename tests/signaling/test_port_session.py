@@ -25,7 +25,8 @@ async def test_join_decodes_to_joined(env: Any) -> None:
     alice, _ = await env.open_port("alice")
     first = await join(env, alice)
     assert first.resumed is False
-    assert first.resume_id and first.resume_id != first.peer_id
+    assert first.resume_id
+    assert first.resume_id != first.peer_id
     assert first.members == (Member(first.peer_id, "alice"),)
     assert (first.speaker, first.sources) == (None, ())
     assert env.server.stats.requests["alice"][0].data == {"channel": "ops"}  # no session_id

@@ -11,6 +11,7 @@ from websockets.frames import Close
 
 from adapters.backends.reference import link as signaling_module
 from adapters.backends.reference import protocol
+from adapters.backends.reference.causes import close_cause
 from fsm.errors import KeepaliveTimeout, LinkError
 
 
@@ -125,3 +126,4 @@ def test_close_frames_to_link_error(
     error = signaling_module._closed_error(closed)
     assert type(error) is kind
     assert error.code == code
+    assert error.cause is close_cause(code)

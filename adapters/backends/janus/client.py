@@ -171,6 +171,8 @@ class JanusConnection:
         self._spawn(coro)
 
     def _end(self, error: LinkError) -> LinkError:
+        if self.ended.cancelled():  # a waiter that forgot to shield it: end anyway
+            self.ended = asyncio.get_running_loop().create_future()
         if not self.ended.done():
             self.ended.set_result(error)
             for future, _ in self._pending.values():
@@ -202,12 +204,15 @@ class JanusConnection:
         kind = message.get("janus")
         transaction = message.get("transaction")
         entry = self._pending.get(transaction) if isinstance(transaction, str) else None
+        if entry is None and kind == "ack":
+            return  # Janus may send the event before the ack: a late ack means nothing
         if entry is None or kind not in ("ack", "success", "error", "event"):
             self._event(message)
             return
         future, ack_ends = entry
         if future.done():
-            self._event(message)
+            if kind != "ack":
+                self._event(message)
         elif kind == "ack":
             if ack_ends:
                 future.set_result(message)

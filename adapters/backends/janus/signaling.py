@@ -150,7 +150,8 @@ class JanusSignaling:
             log.info("ptt.janus.opened", claimed=self._claimed)
             if self._events is events:
                 events.opened()
-            self._report(events, "lost", await link.ended)
+            # shield: a cancelled waiter would cancel the shared future itself
+            self._report(events, "lost", await asyncio.shield(link.ended))
         finally:
             await link.aclose()
 

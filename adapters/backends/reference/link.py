@@ -451,15 +451,15 @@ def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = No
     else:
         rcvd = sent = None
     if rcvd is not None:
-        return _close_error(rcvd.code, rcvd.reason, "the server")
+        return _close_error(rcvd.code, rcvd.reason)
     if sent is not None and sent.code == 1011 and "keepalive" in sent.reason:
         return KeepaliveTimeout(code=1006)
     if sent is not None and sent.code not in (1000, 1001):
-        return _close_error(sent.code, sent.reason, "us")
+        return _close_error(sent.code, sent.reason)
     return LinkError("signaling link dropped without a close frame", code=1006)
 
 
-def _close_error(code: int, reason: str, by: str) -> LinkError:
+def _close_error(code: int, reason: str) -> LinkError:
     cause = close_cause(code)
     detail = f": {reason[:120]}" if reason else ""
-    return LinkError(f"link closed by {by} with {code} ({cause}){detail}", cause=cause, code=code)
+    return LinkError(f"link closed with {code} ({cause}){detail}", cause=cause, code=code)

@@ -8,10 +8,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 import av
-import structlog
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from fsm.errors import DeviceError, PttError, UsageError
+from fsm.logs import get_logger
 from fsm.ports import Reply, Result, Tone
 
 from .capture import DeviceSource
@@ -25,7 +25,7 @@ from .threads import Workers
 from .tones import tone_samples
 from .track import MicrophoneTrack
 
-log = structlog.get_logger("ptt.audio")
+log = get_logger("ptt.audio")
 
 State = Literal["stopped", "starting", "running"]
 T = TypeVar("T")

@@ -13,13 +13,14 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-import structlog
 from aiortc.mediastreams import MediaStreamError
+
+from fsm.logs import get_logger
 
 from .frames import FRAME_SAMPLES, RATE, MonoResampler, Rechunker, Samples
 from .portaudio import DeviceInfo, close_stream, find_device, keep_open, open_error, sounddevice
 
-log = structlog.get_logger("ptt.audio")
+log = get_logger("ptt.audio")
 
 # Frames kept while nobody reads (e.g. before the sender starts pulling). Oldest go first:
 # a late reader gets at most 100 ms of stale audio, never a growing delay.

@@ -12,13 +12,14 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
-import structlog
+
+from fsm.logs import get_logger
 
 from .frames import FRAME_SAMPLES, Rechunker, Samples
 from .pacing import Pacer
 from .sinks import Sink
 
-log = structlog.get_logger("ptt.audio")
+log = get_logger("ptt.audio")
 
 MAX_QUEUED = 10  # 200 ms per voice; a source running faster than us loses its oldest frames
 MAX_TONE_FRAMES = 50  # 1 s of queued beeps at most: more would report stale events

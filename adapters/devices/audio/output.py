@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import structlog
+
+from fsm.logs import get_logger
 
 from .frames import FRAME_SAMPLES, RATE, MonoResampler, Samples
 from .portaudio import DeviceInfo, close_stream, find_device, keep_open, open_error, sounddevice
 from .ring import RingBuffer
 
-log = structlog.get_logger("ptt.audio")
+log = get_logger("ptt.audio")
 
 CAPACITY_SECONDS = 0.2  # the most latency an overrun can build up before oldest is dropped
 PREFILL_SECONDS = 0.04  # two mixer ticks: absorbs the loop's timer jitter

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 
-import structlog
-
+from fsm.logs import get_logger
 from fsm.ports import NetworkWatch
 
 from .null import NullNetworkWatch
 
-log = structlog.get_logger("ptt.network")
+log = get_logger("ptt.network")
 
 
 def default_network_watch() -> NetworkWatch:

@@ -15,14 +15,13 @@ import asyncio
 import errno
 import socket
 
-import structlog
-
+from fsm.logs import get_logger
 from fsm.ports import NetworkChange, NetworkEvents
 
 from . import rtnetlink
 from .path import Path, Target, change_between, numeric_targets, probe
 
-log = structlog.get_logger("ptt.network")
+log = get_logger("ptt.network")
 
 SETTLE = 0.075  # a kernel burst is over within a few ms; the machine debounces the rest
 MAX_SETTLE = 1.0  # a link flapping without pause is still looked at once a second

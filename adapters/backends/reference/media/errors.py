@@ -9,7 +9,7 @@ from fsm.errors import TransportError
 
 
 def as_transport_error(exc: BaseException, what: str) -> TransportError:
-    """``exc`` as the one error type the transports port reports, keeping it as the cause."""
+    """``exc`` as the one error type the media port reports, keeping it as the cause."""
     if isinstance(exc, TransportError):
         return exc
     detail = str(exc) or type(exc).__name__
