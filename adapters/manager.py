@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -21,10 +21,10 @@ from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.channel import ChannelPicture
 from fsm.classify import DEFAULT_TABLE, FailureTable
 from fsm.errors import ConfigError, PttError, UsageError
-from fsm.events import STATES, StateName
+from fsm.events import STATES, PttEvent, StateName
 from fsm.logs import get_logger
-from fsm.observe import LogListener, guarded
-from fsm.ports import Audio, Clock, Ports, TokenSource
+from fsm.observe import Listener, LogListener, guarded
+from fsm.ports import Audio, Clock, NetworkWatch, Ports, TokenSource
 
 from .backends import AudioIO, Backend, BackendContext, resolve
 from .devices.clock import LoopClock
@@ -87,6 +87,7 @@ class ConnectionManager:
         audio: Audio | None = None,
         clock: Clock | None = None,
         tokens: TokenSource | None = None,
+        network: NetworkWatch | bool = True,
         machine_class: type[ConnectionMachine] = ConnectionMachine,
         log_transitions: bool = True,
     ) -> None:
@@ -111,10 +112,12 @@ class ConnectionManager:
         self._audio = audio
         self._clock = clock
         self._tokens = tokens
+        self._network = network
         self._machine_class = machine_class
         self._log_transitions = log_transitions
         self._fanout = Fanout()
         self._pending_listeners: list[Any] = []
+        self._observers: list[Callable[[PttEvent], None]] = []
         self._machine: ConnectionMachine | None = None
         self._ports: Ports | None = None
         self.ptt = PttController(self, mode)
@@ -191,10 +194,18 @@ class ConnectionManager:
         return self._machine.detail if self._machine is not None else "idle"
 
     def add_listener(self, listener: Any) -> None:
-        """Register a python-statemachine listener (e.g. a :class:`fsm.observe.Listener`).
+        """Register a listener: an :class:`fsm.observe.Listener` (its ``on_event`` gets
+        each typed event; the cheap way) or any python-statemachine listener
+        (``after_transition``, ``on_enter_<state>``...).
 
         An exception in your listener is logged (``ptt.listener_failed``) and never breaks
         the connection."""
+        if isinstance(listener, Listener) and _typed_only(listener):
+            on_event = guarded(listener).on_event
+            self._observers.append(on_event)
+            if self._machine is not None:
+                self._machine.observers.append(on_event)
+            return
         if not any(callable(getattr(listener, name, None)) for name in _LISTENER_HOOKS) and not (
             any(n.startswith(("on_enter_", "on_exit_")) for n in dir(listener))
         ):
@@ -291,11 +302,20 @@ class ConnectionManager:
     def _ensure_machine(self) -> ConnectionMachine:
         if self._machine is None:
             self._ports = self._build_ports()
-            listeners: list[Any] = [self._fanout, *self._pending_listeners]
+            observers = [self._fanout.on_event, *self._observers]
             if self._log_transitions:
-                listeners.append(LogListener())
-            self._machine = self._machine_class(self.settings, self._ports, listeners=listeners)
+                observers.append(LogListener().on_event)
+            self._machine = self._machine_class(
+                self.settings, self._ports, observers=observers, listeners=self._pending_listeners
+            )
         return self._machine
+
+    def _network_watch(self) -> NetworkWatch | None:
+        if self._network is True:
+            from .devices.network import default_network_watch
+
+            return default_network_watch()
+        return self._network or None
 
     def _build_ports(self) -> Ports:
         audio = self._audio
@@ -319,5 +339,13 @@ class ConnectionManager:
             media=built.media if self._media else None,
             audio=audio if self._media else None,
             tokens=tokens,
+            network=self._network_watch(),
             features=self.backend.features,
         )
+
+
+def _typed_only(listener: Listener) -> bool:
+    """A Listener that only overrides ``on_event`` can skip python-statemachine's per-
+    transition callbacks (about 100 KiB per connection) and be a plain observer."""
+    hooks = {n for n in dir(type(listener)) if n.startswith(("on_enter_", "on_exit_", "before_"))}
+    return type(listener).after_transition is Listener.after_transition and not hooks

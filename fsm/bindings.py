@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .domain import AudioSource, ChannelMessage, FloorLost, Member
 from .errors import LinkError, TransportError
+from .ports import NetworkChange
 
 if TYPE_CHECKING:
     from .core import MachineCore
@@ -61,3 +62,14 @@ class _MediaBinding:
 
     def failed(self, error: TransportError) -> None:
         self._m._post_if_current("media", self._gen, "media_failed", error=error)
+
+
+class _NetworkBinding:
+    """The events object handed to ``NetworkWatch.start``; dropped once the watch stops."""
+
+    def __init__(self, machine: MachineCore, generation: int) -> None:
+        self._m = machine
+        self._gen = generation
+
+    def changed(self, change: NetworkChange) -> None:
+        self._m._post_if_current("network", self._gen, "network_changed", change=change)

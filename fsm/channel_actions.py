@@ -39,6 +39,7 @@ class ChannelActions(MachineCore):
     def _follow_sources(self) -> None:
         media = self.ports.media
         if media is not None and self.state == "connected":
+            self._followed = frozenset(self.channel.sources)
             media.follow(self.channel.sources, self._follow_reply())
 
     def _follow_reply(self) -> Reply:

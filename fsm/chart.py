@@ -22,7 +22,9 @@ Theory of operation
   effect at once.
 * Failure fan-out, in this order everywhere: refresh the token once on an auth failure,
   ``error`` if fatal, ``disconnected`` if the server said a final goodbye, ``error`` if
-  the backoff policy gave up, otherwise back off and retry.
+  the server broke the protocol once more than the failure table retries
+  (``protocol_exhausted``), ``error`` if the backoff policy gave up, otherwise back off
+  and retry.
 * ``X.to(None, on=...)`` is a targetless transition: it runs its action and changes no
   state (no exit, no entry).
 """
@@ -74,6 +76,14 @@ class LifecycleChart(StateChart[Any]):
         | error.to(disconnected),
     )
     reconnect_now = Event(reconnecting.backing_off.to(reconnecting.redialing))
+
+    # --- the operating system's network watcher ---------------------------------------------
+    network_changed = Event(
+        reconnecting.backing_off.to(
+            reconnecting.redialing, cond="network_came_back", on="note_network_hint"
+        )
+        | connected.to(None, cond="path_may_have_moved", on="probe_link"),
+    )
     talk_pressed = Event(
         connected.to(None, on="request_floor")
         | connecting.to(None, on="queue_press")
@@ -99,10 +109,12 @@ class LifecycleChart(StateChart[Any]):
         connecting.dialing.to(connecting.authenticating, cond="can_refresh_token")
         | connecting.dialing.to(error, cond="is_fatal")
         | connecting.dialing.to(disconnected, cond="is_final")
+        | connecting.dialing.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | connecting.dialing.to(reconnecting)
         | reconnecting.redialing.to(reconnecting.reauthenticating, cond="can_refresh_token")
         | reconnecting.redialing.to(error, cond="is_fatal")
         | reconnecting.redialing.to(disconnected, cond="is_final")
+        | reconnecting.redialing.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | reconnecting.redialing.to(error, cond="gave_up", on="note_gave_up")
         | reconnecting.redialing.to(reconnecting.backing_off),
     )
@@ -110,15 +122,18 @@ class LifecycleChart(StateChart[Any]):
         connecting.establishing.to(connecting.authenticating, cond="can_refresh_token")
         | connecting.establishing.to(error, cond="is_fatal")
         | connecting.establishing.to(disconnected, cond="is_final")
+        | connecting.establishing.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | connecting.establishing.to(reconnecting)
         | connected.to(reconnecting.reauthenticating, cond="can_refresh_token", on="note_outage")
         | connected.to(error, cond="is_fatal")
         | connected.to(disconnected, cond="is_final")
+        | connected.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | connected.to(error, cond="gave_up", on="note_gave_up")
         | connected.to(reconnecting, on="note_outage")
         | reconnecting.restoring.to(reconnecting.reauthenticating, cond="can_refresh_token")
         | reconnecting.restoring.to(error, cond="is_fatal")
         | reconnecting.restoring.to(disconnected, cond="is_final")
+        | reconnecting.restoring.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
         | reconnecting.restoring.to(reconnecting.backing_off),
     )
@@ -145,12 +160,14 @@ class LifecycleChart(StateChart[Any]):
         | connecting.establishing.to(error, cond="step_exhausted", on="note_step_exhausted")
         | connecting.establishing.to(error, cond="is_fatal")
         | connecting.establishing.to(disconnected, cond="is_final")
+        | connecting.establishing.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | connecting.establishing.to(reconnecting)
         | reconnecting.restoring.to(None, cond="may_retry_step", on="retry_step")
         | reconnecting.restoring.to(None, cond="is_degradable", on="degrade_and_next")
         | reconnecting.restoring.to(error, cond="step_exhausted", on="note_step_exhausted")
         | reconnecting.restoring.to(error, cond="is_fatal")
         | reconnecting.restoring.to(disconnected, cond="is_final")
+        | reconnecting.restoring.to(error, cond="protocol_exhausted", on="note_protocol_exhausted")
         | reconnecting.restoring.to(error, cond="gave_up", on="note_gave_up")
         | reconnecting.restoring.to(reconnecting.backing_off),
     )

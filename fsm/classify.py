@@ -25,6 +25,7 @@ from .errors import (
 )
 
 K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Verdict(StrEnum):
@@ -43,18 +44,60 @@ _CAUSES: dict[Cause, Verdict] = {
     Cause.RATE_LIMITED: Verdict.RETRY_AFTER,
     Cause.SERVER_GOING_AWAY: Verdict.RETRY,
     Cause.TRANSIENT: Verdict.RETRY,
-    Cause.PROTOCOL: Verdict.RETRY,
+    Cause.PROTOCOL: Verdict.RETRY,  # a few times: see ``FailureTable.max_protocol_retries``
+    Cause.POLICY: Verdict.FATAL,
+    Cause.TLS: Verdict.FATAL,
+    Cause.BAD_REQUEST: Verdict.FATAL,
+    Cause.NOT_FOUND: Verdict.FATAL,
 }
 
 _STATUSES: dict[int, Verdict] = {
+    400: Verdict.FATAL,  # the server cannot parse our handshake: fix the URL/configuration
     401: Verdict.FATAL,
     403: Verdict.FATAL,
+    404: Verdict.FATAL,  # nothing at this path: the URL is wrong
     429: Verdict.RETRY_AFTER,
     503: Verdict.RETRY_AFTER,
 }
 
 
-def _frozen(mapping: Mapping[K, Verdict]) -> Mapping[K, Verdict]:
+#: What the user should do when a failure of this cause ends in ``error``.
+_GUIDANCE: dict[Cause, str] = {
+    Cause.AUTH_EXPIRED: "log in again to get a new token",
+    Cause.AUTH_INVALID: "log in again to get a new token",
+    Cause.FORBIDDEN: "this token does not grant access to the channel; ask for access",
+    Cause.POLICY: (
+        "the server refused this client by policy; ask the server's operator why "
+        "(retrying will not help)"
+    ),
+    Cause.TLS: (
+        "the server's TLS certificate is not trusted (self-signed, expired or for another "
+        "host): install its CA certificate or fix the server's certificate, then connect again"
+    ),
+    Cause.BAD_REQUEST: (
+        "the server rejected the connection request as malformed: check the server URL "
+        "(scheme, host, port, path), then connect again"
+    ),
+    Cause.NOT_FOUND: (
+        "nothing answers at this URL path: check the server URL (e.g. wss://host/ptt), "
+        "then connect again"
+    ),
+    Cause.PROTOCOL: (
+        "the server keeps breaking the protocol: this client and the server do not speak "
+        "the same version; update one of them or report it to the server's operator"
+    ),
+}
+
+#: The cause a rejected handshake's HTTP status stands for, for the guidance.
+_STATUS_GUIDANCE: dict[int, Cause] = {
+    400: Cause.BAD_REQUEST,
+    401: Cause.AUTH_INVALID,
+    403: Cause.FORBIDDEN,
+    404: Cause.NOT_FOUND,
+}
+
+
+def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
     return MappingProxyType(dict(mapping))
 
 
@@ -73,6 +116,15 @@ class FailureTable:
     auth_causes: frozenset[Cause] = frozenset({Cause.AUTH_EXPIRED, Cause.AUTH_INVALID})
     auth_statuses: frozenset[int] = frozenset({401})
     default: Verdict = Verdict.RETRY
+    #: Consecutive protocol failures (close 1002/1003/1007/1010, a malformed answer) that
+    #: are retried; the next one is an ``error``: the same bytes would fail again.
+    max_protocol_retries: int = 3
+    guidance: Mapping[Cause, str] = field(default_factory=lambda: _frozen(_GUIDANCE))
+
+    def __post_init__(self) -> None:
+        n = self.max_protocol_retries
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ConfigError(f"max_protocol_retries must be an int >= 0, got {n!r}")
 
     def with_overrides(
         self,
@@ -116,6 +168,29 @@ class FailureTable:
         if isinstance(error, (LinkError, RequestFailed)):
             return error.cause in self.auth_causes
         return False
+
+    def is_protocol_failure(self, error: BaseException | None) -> bool:
+        """True when the peer broke the protocol (counted against ``max_protocol_retries``)."""
+        if isinstance(error, LinkError) and error.status is not None:
+            return False
+        return getattr(error, "cause", None) is Cause.PROTOCOL
+
+    def protocol_exhausted(self, error: BaseException | None, previous: int) -> bool:
+        """``error`` is a protocol failure after ``previous`` consecutive ones already
+        retried, and no retry is left: the machine goes to ``error``."""
+        return self.is_protocol_failure(error) and previous >= self.max_protocol_retries
+
+    def guidance_for(self, error: BaseException | None) -> str:
+        """What to do about ``error`` once it ended in ``error`` ("" when nothing specific)."""
+        cause: Cause | None = None
+        if isinstance(error, LinkError) and error.status is not None:
+            cause = _STATUS_GUIDANCE.get(error.status)
+        if cause is None:
+            found = getattr(error, "cause", None)
+            cause = found if isinstance(found, Cause) else None
+        if cause is None and self.is_auth_failure(error):
+            cause = Cause.AUTH_INVALID
+        return self.guidance.get(cause, "") if cause is not None else ""
 
     def rows(self) -> list[tuple[str, str, Verdict]]:
         """The table as printable rows: (kind, key, verdict)."""

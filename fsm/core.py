@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from statemachine import State
 
 from .channel import ChannelPicture
+from .domain import AudioSource
 from .errors import PttError
 from .events import PttEvent, StateChanged, StateName
 from .floor import Floor
@@ -51,21 +53,31 @@ class MachineCore:
         self.refreshed_token = False
         #: Typed events produced by the transition in progress (read by listeners).
         self.transition_events: tuple[PttEvent, ...] = ()
+        #: Called with each typed event after its transition. Cheaper than a
+        #: python-statemachine listener, which costs a callback per transition per instance.
+        self.observers: list[Callable[[PttEvent], None]] = []
         self.metrics: dict[str, float] = {
             "episodes": 0,
             "attempts": 0,
             "recoveries": 0,
             "last_recovery_seconds": 0.0,
+            "network_attempts": 0,  # attempts started because the network came back
+            "network_probes": 0,  # liveness probes because the path changed while connected
         }
         self._pending: list[PttEvent] = []
         self._generations: Counter[str] = Counter()
         self._timers: dict[str, Timer] = {}
         self._link_state = "closed"  # closed | opening | open
         self._media_dead = False
+        #: The sources the media was last asked to follow (a change mid-plan is caught up).
+        self._followed: frozenset[AudioSource] = frozenset()
         self._audio_started = False
         self._outage_started: float | None = None
         self._gave_up = False
         self._error_override: PttError | None = None
+        self._retry_not_before: float | None = None  # a server's Retry-After, while it stands
+        self._last_network_hint: float | None = None
+        self._network_watching = False
         self._msg_counter = itertools.count(1)
         self._client_id = secrets.token_hex(4)
 
@@ -155,9 +167,6 @@ class MachineCore:
     def _emit(self, event: PttEvent) -> None:
         self._pending.append(event)
 
-    def before_transition(self) -> None:
-        self._pending = []
-
     def after_transition(self, event: Any, source: State, transition: Any) -> None:
         event = getattr(event, "id", str(event))
         if transition.targets:  # targetless transitions change no state
@@ -174,6 +183,9 @@ class MachineCore:
             self._pending.insert(0, changed)
         self.transition_events = tuple(self._pending)
         self._pending = []
+        for observer in self.observers:
+            for typed in self.transition_events:
+                observer(typed)
 
     def _note_error(self, error: PttError | None) -> None:
         if error is not None:

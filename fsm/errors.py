@@ -44,6 +44,26 @@ class IllegalTransition(UsageError):
 class ConfigError(UsageError):
     """A configuration value is invalid (bad URL, negative delay, unknown policy...)."""
 
+    guidance = "fix the configuration value named in the reason, then connect again"
+
+
+class InvalidURL(ConfigError):
+    """The server URL cannot be used: wrong scheme, no host, bad port, credentials, a
+    fragment or a token in it. Raised when the settings are built, never retried."""
+
+    guidance = (
+        "give the server URL as ws://host[:port]/path or wss://host[:port]/path, without "
+        "user:password@, #fragment or a token in the query (pass the token separately)"
+    )
+
+
+class InvalidOption(ConfigError):
+    """A numeric or typed option is out of range (``option`` names it)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
 
 # --- the server's or network's fault -------------------------------------------------------
 class RemoteError(PttError):
@@ -65,6 +85,10 @@ class Cause(StrEnum):
     SERVER_GOING_AWAY = "server_going_away"  # shutdown or restart: come back later
     TRANSIENT = "transient"  # the network or the server hiccupped: retry
     PROTOCOL = "protocol"  # the peer broke the protocol
+    POLICY = "policy"  # the server refused us by policy (not our token): do not retry
+    TLS = "tls"  # the TLS handshake failed (certificate not trusted, wrong host...)
+    BAD_REQUEST = "bad_request"  # the server rejected our request as malformed (config)
+    NOT_FOUND = "not_found"  # nothing at this URL (wrong path or host): config
 
 
 class LinkError(RemoteError):
@@ -142,7 +166,10 @@ class RequestFailed(RemoteError):
 
 
 class ProtocolViolation(RemoteError):
-    """The server sent something the protocol does not allow (treated as a retryable fault)."""
+    """The server sent something the protocol does not allow: retried a few times (the
+    failure table's ``max_protocol_retries``), then an ``error``."""
+
+    cause = Cause.PROTOCOL
 
 
 class AuthError(RemoteError):

@@ -23,6 +23,7 @@ generations, timers, typed events).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from statemachine import State
@@ -32,10 +33,19 @@ from .chart import LifecycleChart
 from .classify import Verdict
 from .core import _top
 from .domain import FloorLost
-from .errors import AuthError, Cause, LinkError, MediaTimeout, OperationTimeout, PttError
+from .errors import (
+    AuthError,
+    Cause,
+    LinkError,
+    MediaTimeout,
+    OperationTimeout,
+    ProtocolViolation,
+    PttError,
+)
 from .events import (
     ChannelChanged,
     ErrorRaised,
+    PttEvent,
     Reconnected,
     ReconnectFailed,
     Reconnecting,
@@ -52,8 +62,24 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
     The states and transitions are declared in :class:`fsm.chart.LifecycleChart`; this
     class and its mixins hold the guards and actions they name."""
 
-    def __init__(self, settings: Settings, ports: Ports, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ports: Ports,
+        *,
+        observers: Iterable[Callable[[PttEvent], None]] = (),
+        **kwargs: Any,
+    ) -> None:
+        """``observers`` get each typed event after its transition (see also ``listeners``,
+        python-statemachine's own mechanism, which costs more memory per instance)."""
         self._init_core(settings, ports)
+        self.observers.extend(observers)
+        #: Consecutive protocol failures already retried (reset by any other failure, a
+        #: new connect and a stable session); read by the pure ``protocol_exhausted``.
+        self._protocol_streak = 0
+        #: ``attempt`` when the current outage began: ``Reconnected.attempts`` is this
+        #: episode's share, although ``attempt`` only resets after a stable session.
+        self._episode_first_attempt = 0
         super().__init__(**kwargs)
 
     def is_fatal(self, error: PttError | None = None) -> bool:
@@ -73,11 +99,23 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         limit = self.settings.backoff.max_attempts
         return limit is not None and self.attempt >= limit
 
+    def protocol_exhausted(self, error: PttError | None = None) -> bool:
+        return self.settings.failures.protocol_exhausted(error, self._protocol_streak)
+
+    def note_protocol_exhausted(self, error: PttError | None = None) -> None:
+        violation = ProtocolViolation(
+            f"the server broke the protocol {self._protocol_streak + 1} times in a row: {error}"
+        )
+        violation.__cause__ = error
+        self._error_override = violation
+
     def on_connect(self, token: str | None = None) -> None:
+        self._start_network_watch()
         if token:
             self.token = token
         self.refreshed_token = False
         self.attempt = 0
+        self._protocol_streak = 0
         self.reason = None
         self.last_error = None
 
@@ -165,6 +203,8 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         media = self.ports.media
         if media is not None:
             media.expect_audio(self.channel.remote_speaking())
+            if frozenset(self.channel.sources) != self._followed:
+                self._follow_sources()  # sources changed while the plan was running
         if _top(source) == "reconnecting":
             if self.ports.audio is not None:
                 self.ports.audio.play_tone(Tone.LINK_RESTORED)
@@ -173,7 +213,8 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
             self.metrics["recoveries"] += 1
             self.metrics["last_recovery_seconds"] = downtime
             plan = self.plan
-            self._emit(Reconnected(self.attempt, downtime, plan.resumed, plan.degraded_reason))
+            attempts = self.attempt - self._episode_first_attempt
+            self._emit(Reconnected(attempts, downtime, plan.resumed, plan.degraded_reason))
         self._outage_started = None
         self.floor.held_since_before_outage = False
         self._schedule_flush()  # what the restore's first batch did not release
@@ -184,6 +225,8 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
 
     def reset_attempts(self) -> None:
         self.attempt = 0
+        self._episode_first_attempt = 0
+        self._protocol_streak = 0
 
     def note_outage(self) -> None:
         """Leaving ``connected`` for a reconnect: one outage, one tone, floor gone."""
@@ -210,9 +253,16 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         # media_failed and deadline_passed have no handler that notes their error: without
         # this the retry would be announced with the previous (or no) reason.
         self._note_error(error)
-        self.attempt += 1
+        protocol = self.settings.failures.is_protocol_failure(error)
+        self._protocol_streak = self._protocol_streak + 1 if protocol else 0
         retry_after = getattr(error, "retry_after", None) if error is not None else None
+        # A server that says when to come back (503 + Retry-After, a restart hint) is
+        # scheduling us, not failing: such a wait does not escalate the backoff.
+        if retry_after is None or self.attempt == 0:
+            self.attempt += 1
         self.next_delay = self.settings.backoff.delay(self.attempt, retry_after)
+        now = self.ports.clock.now()
+        self._retry_not_before = now + self.next_delay if retry_after is not None else None
         self._arm("retry", self.next_delay, "retry_due")
         cause = self.reason or "link lost"
         self._emit(Reconnecting(self.attempt, self.next_delay, cause))
@@ -224,6 +274,7 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         if self._outage_started is None:
             self._outage_started = self.ports.clock.now()
             self.metrics["episodes"] += 1
+            self._episode_first_attempt = self.attempt
 
     def say_goodbye(self) -> None:
         """The user disconnects: stop talking, leave the channel, close cleanly."""
@@ -264,6 +315,7 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         self._emit(ErrorRaised(self.reason or "error", guidance))
 
     def _release_all(self) -> None:
+        self._stop_network_watch()
         for name in list(self._timers):
             self._disarm(name)
         for kind in ("step", "auth", "media", "floor", "follow"):
@@ -283,6 +335,9 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
 
 
 def _guidance_for(machine: ConnectionMachine, error: PttError | None) -> str:
+    found = machine.settings.failures.guidance_for(error)
+    if found:
+        return found
     if machine.settings.failures.is_auth_failure(error):
         return "log in again to get a new token"
     if (isinstance(error, LinkError) and error.status == 403) or (

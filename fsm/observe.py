@@ -40,31 +40,29 @@ class Recorder(Listener):
         return [e for e in self.events if isinstance(e, kind)]
 
 
-class LogListener:
-    """Logs each transition as ``ptt.transition`` and each typed event as ``ptt.<kind>``."""
+class LogListener(Listener):
+    """Logs each state change as ``ptt.transition`` and each other typed event as
+    ``ptt.<kind>`` (``ptt.reconnecting``...), with flat keys. Use it as an observer
+    (``ConnectionMachine(..., observers=[LogListener().on_event])``) or a listener."""
 
     def __init__(self, logger: Any = None) -> None:
         self.log = logger if logger is not None else get_logger("ptt")
 
-    def after_transition(self, machine: Any, event: Any, source: Any, transition: Any) -> None:
-        event_id = getattr(event, "id", str(event))
-        target = transition.targets[0].id if transition.targets else source.id
-        self.log.info(
-            "ptt.transition",
-            trigger=event_id,
-            source=source.id,
-            target=target,
-            state=machine.state,
-            detail=machine.detail,
-            attempt=machine.attempt,
-            delay=machine.next_delay,
-            reason=machine.reason,
-        )
-        for typed in machine.transition_events:
-            if isinstance(typed, StateChanged):
-                continue  # ptt.transition above already says it
-            name = "ptt." + _snake(type(typed).__name__)
-            self.log.info(name, **_flat(typed))
+    def on_event(self, event: PttEvent) -> None:
+        if isinstance(event, StateChanged):
+            self.log.info(
+                "ptt.transition",
+                trigger=event.event,
+                source=event.previous,
+                target=event.state,
+                state=event.state,
+                detail=event.detail,
+                attempt=event.attempt,
+                delay=event.delay,
+                reason=event.reason,
+            )
+        else:
+            self.log.info("ptt." + _snake(type(event).__name__), **_flat(event))
 
 
 def guarded(listener: Any) -> Any:

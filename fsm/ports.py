@@ -115,6 +115,10 @@ class Signaling(Protocol):
     def leave(self) -> None:
         """Leave the channel for good (the server may forget the session)."""
 
+    def probe(self, timeout: float) -> None:
+        """Check the open link now (e.g. an application ping); if the server does not
+        answer within ``timeout`` seconds, drop the link and report ``lost``."""
+
     def close(self) -> None:
         """Close the link (or abort the open in progress) after flushing what is queued."""
 

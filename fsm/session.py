@@ -9,12 +9,12 @@ from .bindings import _MediaBinding
 from .classify import Verdict
 from .domain import FloorAnswer, Joined
 from .errors import LinkError, OperationTimeout, ProtocolViolation, PttError, TransportError
-from .messages import MessageActions
+from .network import NetworkActions
 from .plan import DEGRADABLE, Plan, Step
 from .ports import Reply, Result
 
 
-class SessionSteps(MessageActions):
+class SessionSteps(NetworkActions):
     # --- guards of the step transitions (pure) ---------------------------------------------
     def has_next_step(self) -> bool:
         return self.plan.has_next
@@ -112,6 +112,7 @@ class SessionSteps(MessageActions):
         elif step is Step.ATTACH_MICROPHONE and media is not None:
             media.attach_microphone(reply)
         elif step is Step.FOLLOW_SOURCES and media is not None:
+            self._followed = frozenset(self.channel.sources)
             media.follow(self.channel.sources, reply)
         elif step is Step.REQUEST_FLOOR and self.floor.held and self.floor.held_since_before_outage:
             signaling.request_floor(self.floor.request(), reply)

@@ -23,7 +23,16 @@ from typing import Any
 
 from .domain import AudioSource, Features, FloorAnswer, Joined, Member
 from .errors import Cause, LinkError, PttError, TransportError
-from .ports import MediaEvents, Ports, Reply, Result, SignalingEvents, Tone
+from .ports import (
+    MediaEvents,
+    NetworkChange,
+    NetworkEvents,
+    Ports,
+    Reply,
+    Result,
+    SignalingEvents,
+    Tone,
+)
 
 Call = tuple[str, str, tuple[Any, ...]]
 
@@ -128,6 +137,9 @@ class FakeSignaling:
 
     def leave(self) -> None:
         self.log.append(("signaling", "leave", ()))
+
+    def probe(self, timeout: float) -> None:
+        self.log.append(("signaling", "probe", (timeout,)))
 
     def close(self) -> None:
         self.log.append(("signaling", "close", ()))
@@ -238,6 +250,28 @@ class FakeMedia:
 
 
 @dataclass
+class FakeNetworkWatch:
+    """The :class:`~fsm.ports.NetworkWatch` port: ``report(change)`` plays the kernel."""
+
+    log: CallLog
+    events: NetworkEvents | None = None
+    host: str | None = None
+
+    def start(self, host: str, events: NetworkEvents) -> None:
+        self.log.append(("network", "start", (host,)))
+        self.host, self.events = host, events
+
+    def stop(self) -> None:
+        self.log.append(("network", "stop", ()))
+        self.events = None
+
+    def report(self, change: NetworkChange) -> None:
+        if self.events is None:
+            raise AssertionError("the network watch is not running")
+        self.events.changed(change)
+
+
+@dataclass
 class FakeAudio:
     log: CallLog
     pending: Reply | None = None
@@ -292,6 +326,7 @@ class Fakes:
     log: CallLog
     signaling: FakeSignaling
     media: FakeMedia
+    network: FakeNetworkWatch
     audio: FakeAudio
     tokens: FakeTokens
 
@@ -303,12 +338,18 @@ class Fakes:
             log=log,
             signaling=FakeSignaling(log),
             media=FakeMedia(log),
+            network=FakeNetworkWatch(log),
             audio=FakeAudio(log),
             tokens=FakeTokens(log),
         )
 
     def ports(
-        self, *, media: bool = True, tokens: bool = True, features: Features | None = None
+        self,
+        *,
+        media: bool = True,
+        tokens: bool = True,
+        network: bool = False,
+        features: Features | None = None,
     ) -> Ports:
         return Ports(
             signaling=self.signaling,
@@ -316,6 +357,7 @@ class Fakes:
             media=self.media if media else None,
             audio=self.audio if media else None,
             tokens=self.tokens if tokens else None,
+            network=self.network if network else None,
             features=features or Features(),
         )
 
@@ -351,12 +393,14 @@ class Driver:
         joined: Joined | None = None,
         attach_error: PttError | None = None,
         floor_granted: bool = True,
+        until: str | None = None,
     ) -> None:
-        """Answer every pending session step, in order, until the plan is done."""
+        """Answer every pending session step, in order, until the plan is done (or until
+        the step named ``until`` is the one in progress, left unanswered)."""
         m, f = self.machine, self.fakes
         for _ in range(20):
             step = m.step
-            if step is None:
+            if step is None or step.value == until:
                 return
             if step.value == "join":
                 f.signaling.answer_join(joined)

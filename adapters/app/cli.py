@@ -1,4 +1,4 @@
-"""The ``ptt`` command line: ``serve``, ``token``, ``connect``, ``demo``, ``diagram``.
+"""The ``ptt`` command line: ``serve``, ``janus``, ``token``, ``connect``, ``demo``, ``diagram``.
 
 Flag names and the ``--json`` output are a contract: scripts and tests depend on them.
 Logs go to stderr; stdout carries only what the command promises (the server URL, the
@@ -69,12 +69,14 @@ def _token(args: argparse.Namespace) -> int:
 
 # --- ptt connect ----------------------------------------------------------------------------
 def _connect(args: argparse.Namespace) -> int:
-    from .connect import ConnectOptions, run_client
+    from .connect import ANONYMOUS, ConnectOptions, run_client
 
     _configure_logging(args.log_level)
     token = args.token or os.environ.get("PTT_TOKEN")
     if args.token_file:
         token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    if not token and args.backend == "janus":
+        token = ANONYMOUS  # a Janus without token_auth needs none
     if not token:
         print("ptt connect: give --token, --token-file or PTT_TOKEN", file=sys.stderr)
         return EXIT_USAGE
@@ -96,15 +98,35 @@ def _connect(args: argparse.Namespace) -> int:
         ping_timeout=args.ping_timeout,
         liveness=args.liveness,
         stable_after=args.stable_after,
+        network_watch=not args.no_network_watch,
+        backend=args.backend,
     )
     return asyncio.run(run_client(options))
 
 
-# --- ptt demo / diagram -------------------------------------------------------------------
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+# --- ptt janus ------------------------------------------------------------------------------
+def _janus(args: argparse.Namespace) -> int:
+    from .janus_serve import JanusServeOptions, serve_janus
 
     _configure_logging(args.log_level)
+    options = JanusServeOptions(
+        port=args.port,
+        rooms=tuple(args.room or (1234,)),
+        token_auth=args.token_auth,
+        session_timeout=args.session_timeout,
+    )
+    return asyncio.run(serve_janus(options))
+
+
+# --- ptt demo / diagram -------------------------------------------------------------------
+def _demo(args: argparse.Namespace) -> int:
+    _configure_logging(args.log_level)
+    if args.backend == "janus":
+        from .demo_janus import run_janus_demo
+
+        return asyncio.run(run_janus_demo(quick=args.quick, plain=args.plain))
+    from .demo import run_demo
+
     return asyncio.run(run_demo(quick=args.quick, plain=args.plain))
 
 
@@ -117,15 +139,48 @@ def _diagram(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- ptt bench -----------------------------------------------------------------------------
+def _bench(args: argparse.Namespace) -> int:
+    from adapters.bench import BenchOptions, run_bench
+    from adapters.bench.runner import NAMES
+
+    _configure_logging(args.log_level)
+    unknown = set(args.only or ()) - set(NAMES)
+    if unknown:
+        names = ", ".join(NAMES)
+        print(f"ptt bench: unknown --only {sorted(unknown)}; names: {names}", file=sys.stderr)
+        return EXIT_USAGE
+    options = BenchOptions(
+        quick=args.quick,
+        clients=args.clients,
+        only=tuple(args.only) if args.only else NAMES,
+        json_path=Path(args.json) if args.json else None,
+    )
+    run_bench(options)
+    return EXIT_OK
+
+
+def _add_bench(sub: Subparsers) -> None:
+    bench = sub.add_parser("bench", help="fleet and engine figures on loopback (one table)")
+    bench.add_argument("--quick", action="store_true", help="small and short (CI)")
+    bench.add_argument("--json", help="also write the figures to this JSON file")
+    bench.add_argument("--clients", type=int, help="herd size (default 1000; quick 50)")
+    bench.add_argument("--only", nargs="+", help="herd recovery engine memory blackhole")
+    bench.add_argument("--log-level", default="error")
+    bench.set_defaults(run=_bench)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptt", description=__doc__.splitlines()[0])
     # Long-running is the default so a new command cannot forget to survive SIGPIPE.
     parser.set_defaults(one_shot=False)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_serve(sub)
+    _add_janus(sub)
     _add_token(sub)
     _add_connect(sub)
     _add_demo_and_diagram(sub)
+    _add_bench(sub)
     return parser
 
 
@@ -150,6 +205,27 @@ def _add_serve(sub: Subparsers) -> None:
     serve.set_defaults(run=_serve)
 
 
+def _add_janus(sub: Subparsers) -> None:
+    janus = sub.add_parser(
+        "janus", help="run a private Janus AudioBridge (prints its WebSocket URL first)"
+    )
+    janus.add_argument("--port", type=int, default=8188, help="WebSocket port (default 8188)")
+    janus.add_argument(
+        "--room",
+        type=int,
+        action="extend",
+        nargs="+",
+        metavar="ROOM",
+        help="AudioBridge room numbers, the channels (default: 1234)",
+    )
+    janus.add_argument(
+        "--token-auth", action="store_true", help="require tokens; prints one it added"
+    )
+    janus.add_argument("--session-timeout", type=int, default=60, help="idle session (s)")
+    janus.add_argument("--log-level", default="info")
+    janus.set_defaults(run=_janus)
+
+
 def _add_token(sub: Subparsers) -> None:
     token = sub.add_parser("token", help="print a JWT for the reference server")
     token.add_argument("--secret", default=os.environ.get("PTT_SECRET"))
@@ -161,8 +237,16 @@ def _add_token(sub: Subparsers) -> None:
 
 def _add_connect(sub: Subparsers) -> None:
     connect = sub.add_parser("connect", help="a push-to-talk client (interactive or --json)")
-    connect.add_argument("url")
-    connect.add_argument("--token", help="JWT (or PTT_TOKEN / --token-file)")
+    connect.add_argument("url", help="reference: ws://HOST:PORT/ptt; janus: ws://HOST:PORT")
+    connect.add_argument(
+        "--backend",
+        choices=["reference", "janus"],
+        default="reference",
+        help="the kind of server (janus: the channel is a room number)",
+    )
+    connect.add_argument(
+        "--token", help="JWT, or a Janus token (or PTT_TOKEN / --token-file; janus: optional)"
+    )
     connect.add_argument("--token-file")
     connect.add_argument("--channel", required=True)
     connect.add_argument("--json", action="store_true", help="one JSON object per event")
@@ -179,6 +263,11 @@ def _add_connect(sub: Subparsers) -> None:
     connect.add_argument("--ping-timeout", type=float, default=5.0)
     connect.add_argument("--liveness", type=float, default=3.0, help="media liveness (s)")
     connect.add_argument("--stable-after", type=float, default=10.0)
+    connect.add_argument(
+        "--no-network-watch",
+        action="store_true",
+        help="do not watch the OS network (by default a returning network skips the backoff)",
+    )
     connect.add_argument("--log-level", default="warning")
     connect.set_defaults(run=_connect)
 
@@ -187,6 +276,12 @@ def _add_demo_and_diagram(sub: Subparsers) -> None:
     demo = sub.add_parser("demo", help="the scripted outage story on a loopback server")
     demo.add_argument("--quick", action="store_true", help="shorter pauses (tests)")
     demo.add_argument("--plain", action="store_true", help="no live view, only the table")
+    demo.add_argument(
+        "--backend",
+        choices=["reference", "janus"],
+        default="reference",
+        help="the server the story runs on (janus: a private Janus, needs Debian's janus)",
+    )
     demo.add_argument("--log-level", default="error")
     demo.set_defaults(run=_demo)
 

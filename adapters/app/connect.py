@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.backends.base import Backend
 from adapters.backends.reference import ReferenceBackend, SignalingOptions
 from adapters.manager import AudioOptions, ConnectionManager
 from adapters.ptt import PttMode
@@ -43,6 +44,34 @@ class ConnectOptions:
     ping_timeout: float = 5.0
     liveness: float = 3.0
     stable_after: float = 10.0
+    network_watch: bool = True
+    backend: str = "reference"
+
+
+#: The token a Janus client sends when none is given: Janus without ``token_auth``
+#: ignores it, and the manager wants a non-empty one.
+ANONYMOUS = "anonymous"
+
+
+def build_backend(options: ConnectOptions) -> Backend:
+    """The backend named by ``--backend``, with the tuning flags mapped onto its options:
+    ``--ping-interval``/``--ping-timeout`` are WebSocket pings and ``--liveness`` the media
+    liveness window on either backend."""
+    if options.backend == "janus":
+        from adapters.backends.janus import ClientOptions, JanusBackend, MediaOptions
+
+        return JanusBackend(
+            client=ClientOptions(
+                ping_interval=options.ping_interval, ping_timeout=options.ping_timeout
+            ),
+            media_options=MediaOptions(liveness_timeout=options.liveness),
+        )
+    if options.backend != "reference":
+        raise ConfigError(f"unknown backend {options.backend!r}: reference or janus")
+    return ReferenceBackend(
+        SignalingOptions(ping_interval=options.ping_interval, ping_timeout=options.ping_timeout),
+        liveness_timeout=options.liveness,
+    )
 
 
 def parse_backoff(spec: str | None, max_attempts: int | None) -> BackoffPolicy:
@@ -101,13 +130,9 @@ async def run_client(options: ConnectOptions) -> int:
             output_device=options.output_device,
             sink=options.sink,
         ),
-        backend=ReferenceBackend(
-            SignalingOptions(
-                ping_interval=options.ping_interval, ping_timeout=options.ping_timeout
-            ),
-            liveness_timeout=options.liveness,
-        ),
+        backend=build_backend(options),
         stable_after=options.stable_after,
+        network=options.network_watch,
         log_transitions=False,
     )
     printer = _Printer(options, loop.time())

@@ -12,63 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import ctypes.util
-import itertools
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.backends.reference import ReferenceBackend, SignalingOptions
-from adapters.devices.audio import MemoryTap, SoundDeviceAudio, dominant_frequency, rms_dbfs
-from adapters.devices.audio.frames import Samples
+from adapters.devices.audio import MemoryTap, SoundDeviceAudio
 from adapters.manager import ConnectionManager
 from adapters.server import PttServer, media_server, mint_token
 from adapters.testing.faultproxy import FaultProxy
 from fsm import FixedSchedule
 
-from .demo_view import LiveView, render_table
+from .demo_kit import ALICE_HZ, FaultResult, VoiceTap, start_cast, verdict
+from .demo_kit import measure as _measure
+from .demo_kit import wait_until as _wait
+from .demo_view import LiveView
 
 SECRET = "ptt-demo-secret-0123456789abcdef0123"
 CHANNEL = "stage"
-ALICE_HZ = 523.0
 PING = 0.5  # keepalive interval and timeout of the demo clients (s)
-
-
-class VoiceTap(MemoryTap):
-    """Bob's ears: remembers *when* each audible block containing Alice's voice arrived."""
-
-    def __init__(self, hz: float) -> None:
-        super().__init__()
-        self.hz = hz
-        self.heard: list[float] = []
-
-    def write(self, samples: Samples) -> None:
-        super().write(samples)
-        audible = len(samples) >= 480 and rms_dbfs(samples) > -45
-        if audible and abs(dominant_frequency(samples, 48000) - self.hz) < 60:
-            self.heard.append(time.monotonic())
-
-    def longest_gap(self, start: float, end: float) -> float | None:
-        """The longest silence of the voice within [start, end]; None if never heard after."""
-        times = [t for t in self.heard if start <= t <= end]
-        before = [t for t in self.heard if t < start]
-        if not times:
-            return None
-        points = ([before[-1]] if before else [start]) + times
-        return max(b - a for a, b in itertools.pairwise(points))
-
-
-@dataclass
-class FaultResult:
-    fault: str
-    detection: float | None = None
-    recovery: float | None = None
-    audio_gap: float | None = None
-    dropped: int = 0
-    passed: bool = False
-    note: str = ""
 
 
 @dataclass
@@ -80,16 +45,6 @@ class Story:
     ears: VoiceTap
     announce: Callable[[str], None]
     results: list[FaultResult] = field(default_factory=list)
-
-
-async def _wait(predicate: Callable[[], bool], limit: float) -> float | None:
-    """Seconds until ``predicate()`` holds, or None after ``limit`` seconds."""
-    start = time.monotonic()
-    while time.monotonic() - start < limit:
-        if predicate():
-            return time.monotonic() - start
-        await asyncio.sleep(0.01)
-    return None
 
 
 def _client(
@@ -118,45 +73,6 @@ def _client(
         stable_after=3.0,
         log_transitions=False,
     )
-
-
-async def _measure(
-    story: Story,
-    fault: str,
-    who: str,
-    inject: Callable[[], Awaitable[None]],
-    *,
-    heal: Callable[[], Awaitable[None]] | None = None,
-    hold: float = 0.0,
-) -> FaultResult:
-    """Inject a fault on ``who``'s path, time detection and recovery, judge the audio."""
-    client = story.clients[who]
-    dropped_before = sum(client.metrics.dropped.values())
-    recoveries = client.metrics.recoveries
-    start = time.monotonic()
-    await inject()
-    detection = await _wait(lambda: client.state != "connected", 15)
-    if hold:
-        await asyncio.sleep(hold)
-    if heal is not None:
-        await heal()
-    recovered = await _wait(
-        lambda: client.state == "connected" and client.metrics.recoveries > recoveries, 20
-    )
-    back = time.monotonic()
-    recovery = None if recovered is None else back - start
-    # Bob must hear Alice again *after* the recovery: only then is the gap known.
-    heard_again = await _wait(lambda: bool(story.ears.heard) and story.ears.heard[-1] > back, 5)
-    gap = story.ears.longest_gap(start, time.monotonic()) if heard_again is not None else None
-    result = FaultResult(
-        fault,
-        detection=detection,
-        recovery=recovery,
-        audio_gap=gap,
-        dropped=sum(client.metrics.dropped.values()) - dropped_before,
-    )
-    result.passed = None not in (detection, recovery, gap)
-    return result
 
 
 async def _restart_server(story: Story) -> None:
@@ -269,12 +185,7 @@ async def run_demo(quick: bool = False, plain: bool = False) -> int:
     story = Story(server, server.port, proxies, clients, ears, view.announce)
     view.start()
     try:
-        for client in clients.values():
-            await client.connect()
-        for client in clients.values():
-            await client.wait_for("connected", 15)
-        clients["alice"].ptt.press()
-        await _wait(lambda: bool(ears.heard), 10)
+        await start_cast(clients, ears)
         chatter = asyncio.create_task(_chatter(clients["alice"]))
         await _story(story, quick)
         view.announce("done")
@@ -287,6 +198,4 @@ async def run_demo(quick: bool = False, plain: bool = False) -> int:
         for proxy in proxies.values():
             await proxy.close()
         await story.server.close()
-    print(render_table(story.results))
-    print(f"demo finished in {time.monotonic() - started:.1f} s; audio files in {out}")
-    return 0 if story.results and all(r.passed for r in story.results) else 1
+    return verdict(story.results, started, out)

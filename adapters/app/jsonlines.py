@@ -55,7 +55,9 @@ def event_record(event: PttEvent, machine: Any, started: float) -> dict[str, Any
             event=event.event,
         )
     elif isinstance(event, Reconnecting):
-        record.update(attempt=event.attempt, delay=event.delay, reason=event.cause)
+        record.update(
+            attempt=event.attempt, delay=event.delay, reason=event.cause, cause=event.cause
+        )
     elif isinstance(event, Reconnected):
         record.update(
             attempt=event.attempts, downtime=round(event.downtime, 3), resumed=event.resumed

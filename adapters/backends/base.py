@@ -57,8 +57,15 @@ class BackendPorts:
 class Backend(Protocol):
     """A kind of server: what it supports, and how to build the ports that talk to it."""
 
-    name: str
-    features: Features
+    @property
+    def name(self) -> str:
+        """A short name for logs and the CLI (``reference``, ``janus``)."""
+        ...
+
+    @property
+    def features(self) -> Features:
+        """What the server supports; the machine adapts its plan and guards to it."""
+        ...
 
     def build(self, context: BackendContext) -> BackendPorts:
         """New, unopened ports for one connection (the machine opens and closes them)."""

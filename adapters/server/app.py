@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -15,9 +16,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from adapters.backends.reference import protocol
+from adapters.backends.reference.causes import CLOSE_SERVICE_RESTART, restart_reason
 
 from .dispatch import Dispatcher
-from .gate import Gate
+from .gate import Gate, HandshakeLimit
 from .hub import Hub
 from .limits import RateLimiter
 from .link import Link
@@ -51,7 +53,8 @@ class PttServer:
     what its ended sessions missed, its stats entries); then nothing of it is kept.
     Messages for a member whose link is down are kept (bounded) for its resume and
     replayed after the resumed join's answer; ``missed`` in a join answer counts those
-    lost for good.
+    lost for good. ``handshake_limit``: load shedding (503 with a spread ``Retry-After``
+    while too many handshakes and joins are in flight; see :mod:`.gate`).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class PttServer:
         close_timeout: float = 2.0,
         media_timeout: float = 10.0,
         path: str = protocol.DEFAULT_PATH,
+        handshake_limit: HandshakeLimit | None = None,
     ) -> None:
         if not secret:
             raise ValueError("the token secret must not be empty")
@@ -91,7 +95,7 @@ class PttServer:
         self._max_rps = max_rps
         self._ping = (ping_interval, ping_timeout)
         self._close_timeout = close_timeout
-        self._gate = Gate(secret, self.stats, path)
+        self._gate = Gate(secret, self.stats, path, handshake_limit)
         self._background = Background()
         self._hub = Hub(
             self.media,
@@ -138,13 +142,27 @@ class PttServer:
         )
         self._port = next(iter(self._server.sockets)).getsockname()[1]
 
-    async def close(self) -> None:
-        """Close every connection with 1001 (going away), end all sessions, stop all work."""
+    async def close(self, *, restart_in: float | None = None, spread: float = 2.0) -> None:
+        """Close every connection with 1001 (going away), end all sessions, stop all work.
+
+        ``restart_in``: a planned restart, back in about that many seconds. Each client is
+        closed with 1012 (service restart) and the reason ``retry-after=S``, S spread
+        uniformly over ``[restart_in, restart_in + spread]``, so the fleet comes back
+        spread over ``spread`` seconds instead of all at once (or all on a long backoff).
+        """
         if self._closing is None:
-            self._closing = asyncio.create_task(self._close())
+            self._closing = asyncio.create_task(self._close(restart_in, spread))
         await asyncio.shield(self._closing)
 
-    async def _close(self) -> None:
+    async def _close(self, restart_in: float | None = None, spread: float = 2.0) -> None:
+        if restart_in is not None and self._links:
+            links = list(self._links)
+            for link in links:
+                hint = max(0.0, restart_in) + max(0.0, spread) * random.random()
+                link.close(CLOSE_SERVICE_RESTART, restart_reason(hint))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._close_timeout + 1.0):
+                    await asyncio.gather(*(link.wait_closed() for link in links))
         if self._server is not None:
             self._server.close()  # 1001 to open connections, 503 to handshakes in progress
             await self._server.wait_closed()
@@ -185,9 +203,11 @@ class PttServer:
                 except Exception:
                     log.exception("ptt.server.link_failed", user=link.user)
                     link.close(1011, "internal error")
+                self._gate.settled(ws)  # its first request is answered: out of the herd
         except ConnectionClosed:
             pass
         finally:
+            self._gate.settled(ws)
             expiry.cancel()
             self._links.discard(link)
             self._hub.link_lost(link)
@@ -197,6 +217,15 @@ class PttServer:
     def reject_next(self, n: int = 1, status: int = 503, retry_after: float | None = 1.0) -> None:
         """Answer the next ``n`` handshakes with ``status`` (and ``Retry-After`` if given)."""
         self._gate.reject_next(n, status, retry_after)
+
+    def watch_handshakes(self, observer: Callable[[str], None] | None) -> None:
+        """Call ``observer`` with each handshake's outcome (``"ok"``, ``"503"``...)."""
+        self._gate.observer = observer
+
+    @property
+    def handshakes_in_flight(self) -> int:
+        """Accepted connections whose first request is not answered yet (load shedding)."""
+        return self._gate.in_flight
 
     def kick(self, user: str) -> asyncio.Task[int]:
         """Close every link of ``user`` with CLOSE_KICKED and end its sessions (no grace).

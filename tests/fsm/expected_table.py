@@ -333,4 +333,25 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, list[str]]] = {
     ("error", "connect", "-"): ("connecting.dialing", ["signaling.open"]),
     ("error", "connect", "fresh-token"): ("connecting.dialing", ["signaling.open"]),
     ("error", "disconnect", "-"): ("disconnected", ["media.close"]),
+    # --- the network watcher: skip the wait while backing off, probe while connected ---
+    ("reconnecting.backing_off", "network_changed", "up"): (
+        "reconnecting.redialing",
+        ["signaling.open"],
+    ),
+    ("reconnecting.backing_off", "network_changed", "route"): (
+        "reconnecting.redialing",
+        ["signaling.open"],
+    ),
+    ("connected.ready", "network_changed", "up"): ("connected.ready", ["signaling.probe"]),
+    ("connected.ready", "network_changed", "route"): ("connected.ready", ["signaling.probe"]),
+    ("connected.ready", "network_changed", "down"): ("connected.ready", ["signaling.probe"]),
+    ("connected.degraded", "network_changed", "up"): ("connected.degraded", ["signaling.probe"]),
+    ("connected.degraded", "network_changed", "route"): (
+        "connected.degraded",
+        ["signaling.probe"],
+    ),
+    ("connected.degraded", "network_changed", "down"): (
+        "connected.degraded",
+        ["signaling.probe"],
+    ),
 }

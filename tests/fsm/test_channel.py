@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fsm import AudioSource, Joined, Member
+from fsm.testing import Driver
 
 from .drive import finish_steps, rig_in
 
@@ -49,3 +50,15 @@ def test_new_and_closed_sources_are_followed_exactly() -> None:
     rig.calls()
     events.sources_changed((CAROL,))  # the same set again: nothing to change
     assert rig.calls() == []
+
+
+def test_sources_that_change_during_the_plan_are_followed_once_connected() -> None:
+    """A producer appears while the media is being set up: connected means it is heard."""
+    rig = rig_in("connecting.establishing")
+    driver = Driver(rig.machine, rig.fakes)
+    driver.finish_steps(until="follow_sources")
+    assert rig.fakes.media.following == (BOB,)
+    rig.send("sources_changed", sources=(BOB, CAROL))
+    driver.finish_steps()
+    assert rig.machine.state == "connected"
+    assert set(rig.fakes.media.following) == {BOB, CAROL}

@@ -58,10 +58,10 @@ def test_exponential_delay_bounds(attempt: int, r: float) -> None:
 
 @given(attempt=st.integers(min_value=1, max_value=200), r=st.floats(0.0, 0.9999))
 def test_full_jitter_is_uniform_below_the_capped_exponential(attempt: int, r: float) -> None:
-    """Full jitter: U(0, min(cap, base * 2**(attempt-1)))."""
+    """Full jitter: U(0, min(cap, base * 2**(attempt-1))), floored at MIN_DELAY (50 ms)."""
     policy = FullJitterBackoff(random=lambda: r)
     ceiling = min(30.0, 2.0 ** (attempt - 1))
-    assert policy.delay(attempt) == pytest.approx(ceiling * r)
+    assert policy.delay(attempt) == pytest.approx(max(0.05, ceiling * r))
 
 
 def test_retry_after_is_a_floor() -> None:

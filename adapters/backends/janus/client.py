@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
@@ -35,10 +34,11 @@ from fsm.errors import (
     OperationTimeout,
     ProtocolViolation,
 )
+from fsm.logs import get_logger
 
 from .codes import JanusError
 
-log = structlog.get_logger("ptt.janus")
+log = get_logger("ptt.janus")
 
 SUBPROTOCOL = Subprotocol("janus-protocol")
 Message = dict[str, Any]
@@ -149,6 +149,19 @@ class JanusConnection:
                 return
             except LinkError:
                 return
+
+    async def probe(self, session_id: int, token: str, timeout: float) -> None:  # noqa: ASYNC109
+        """One ``keepalive`` with its own deadline (a network change); no answer in time
+        aborts the link. A refused one (458) ends it as the scheduled keepalive would."""
+        fields: Message = {"session_id": session_id, **_token(token)}
+        try:
+            await self.request("keepalive", fields, timeout=timeout)
+        except OperationTimeout:
+            self.abort(KeepaliveTimeout("no answer to a probe after a network change"))
+        except JanusError as exc:
+            self.abort(LinkError(f"keepalive refused: {exc.reason}", code=exc.code))
+        except LinkError:
+            return
 
     # --- endings ------------------------------------------------------------------------------
     def abort(self, error: LinkError) -> None:

@@ -46,20 +46,31 @@ class Room:
     description: str = "ptt"
     secret: str | None = None  # the moderator secret (kick, mute others); never logged
 
-    def render(self) -> str:
-        lines = [
-            f"room-{self.room_id}: {{",
-            f'\tdescription = "{_quote(self.description)}"',
-            "\tsampling_rate = 48000",
+    def settings(self) -> dict[str, str | int | bool]:
+        """The room's AudioBridge settings (config file and ``create`` request alike)."""
+        settings: dict[str, str | int | bool] = {
+            "description": self.description,
+            "sampling_rate": 48000,
             # These three make talking/stopped-talking events arrive (STACK.md: about
             # 0.5 s after the unmute); aiortc sends the audio-level header extension.
-            "\taudiolevel_event = true",
-            "\taudio_active_packets = 25",
-            "\taudio_level_average = 40",
-            "\trecord = false",
-        ]
+            "audiolevel_event": True,
+            "audio_active_packets": 25,
+            "audio_level_average": 40,
+            "record": False,
+        }
         if self.secret:
-            lines.append(f'\tsecret = "{_quote(self.secret)}"')
+            settings["secret"] = self.secret
+        return settings
+
+    def render(self) -> str:
+        lines = [f"room-{self.room_id}: {{"]
+        for key, value in self.settings().items():
+            if isinstance(value, bool):
+                lines.append(f"\t{key} = {str(value).lower()}")
+            elif isinstance(value, int):
+                lines.append(f"\t{key} = {value}")
+            else:
+                lines.append(f'\t{key} = "{_quote(value)}"')
         return "\n".join([*lines, "}"])
 
 

@@ -22,13 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import structlog
-
 from fsm.errors import ConfigError
+from fsm.logs import get_logger
 
 from .config import JanusConfig, Room
+from .handle import PLUGIN
 
-log = structlog.get_logger("ptt.janus")
+log = get_logger("ptt.janus")
 
 READY_TIMEOUT = 10.0
 
@@ -187,6 +187,23 @@ class LocalJanus:
             error = answer.get("error", {})
             raise ConfigError(f"janus admin {request.get('janus')} failed: {error}")
         return answer
+
+    async def create_room(self, room: Room) -> None:
+        """Create a non-permanent AudioBridge room on the running Janus (gone at restart)."""
+        request = {"request": "create", "room": room.room_id, "permanent": False}
+        await self.plugin({**request, **room.settings()})
+
+    async def destroy_room(self, room_id: int) -> None:
+        await self.plugin({"request": "destroy", "room": room_id, "permanent": False})
+
+    async def plugin(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One AudioBridge request through the admin API (``message_plugin``); raises on
+        an error answer."""
+        answer = await self.admin({"janus": "message_plugin", "plugin": PLUGIN, "request": request})
+        response = answer.get("response")
+        if not isinstance(response, dict) or "error_code" in response:
+            raise ConfigError(f"audiobridge {request.get('request')} failed: {response}")
+        return response
 
     def with_rooms(self, *rooms: Room) -> None:
         """Replace the configured rooms (applied at the next start)."""

@@ -22,7 +22,6 @@ from collections.abc import Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -32,13 +31,14 @@ from adapters.backends.reference.media.liveness import LivenessWatch
 from adapters.backends.reference.media.pc import close_pc
 from fsm.domain import AudioSource
 from fsm.errors import PttError, TransportError
+from fsm.logs import get_logger
 from fsm.ports import MediaEvents, Reply, Result
 
 from .client import Message
 from .codes import JanusError
 from .handle import Attachment
 
-log = structlog.get_logger("ptt.janus")
+log = get_logger("ptt.janus")
 
 #: aiortc sends RTCP receiver reports every 0.5-1.5 s; Janus about every second.
 MIN_WINDOW = 2.0

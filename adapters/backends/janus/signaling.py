@@ -28,10 +28,15 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
-
 from fsm.domain import AudioSource, FloorAnswer, FloorLost, Joined
-from fsm.errors import Cause, LinkError, PttError, RequestFailed, UsageError
+from fsm.errors import (
+    Cause,
+    LinkError,
+    PttError,
+    RequestFailed,
+    UsageError,
+)
+from fsm.logs import get_logger
 from fsm.ports import Reply, Result, SignalingEvents
 
 from . import codec, codes
@@ -40,7 +45,7 @@ from .codes import JanusError
 from .handle import PLUGIN, Attachment
 from .roster import Roster
 
-log = structlog.get_logger("ptt.janus")
+log = get_logger("ptt.janus")
 
 #: The single remote source of an AudioBridge: the mix of everyone but us.
 MIX = AudioSource(source_id="mix")
@@ -97,6 +102,13 @@ class JanusSignaling:
     def send_message(self, msg_id: str, data: Mapping[str, Any], reply: Reply) -> None:
         error = UsageError("the Janus AudioBridge has no channel messages (Features.messages)")
         asyncio.get_running_loop().call_soon(reply, Result(error=error))
+
+    def probe(self, timeout: float) -> None:
+        """A ``keepalive`` with its own deadline: no answer in time drops the link (lost)."""
+        a = self._a
+        link, session = a.link, a.session
+        if self._run is not None and link is not None and session is not None:
+            link.spawn(link.probe(session, a.token, timeout))  # a no-op on an ended link
 
     def leave(self) -> None:
         a = self._a
@@ -269,7 +281,13 @@ class JanusSignaling:
         self._roster.set_my_mute(True, _now())
         if a.in_room and a.link is not None and not a.link.ended.done():
             self._spawn(self._quietly(a.configure(muted=True)))
-        self._changed()
+        # Not now: _mute runs inside release_floor(), and a port never calls back from
+        # inside a port call (the speaker change reaches the machine on the next turn).
+        asyncio.get_running_loop().call_soon(self._changed_if_open)
+
+    def _changed_if_open(self) -> None:
+        if self._events is not None:
+            self._changed()
 
     async def _configure_muted(self, muted: bool) -> None:
         a = self._a

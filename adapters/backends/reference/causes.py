@@ -26,11 +26,15 @@ CLOSE_CAUSES: Mapping[int, Cause] = MappingProxyType(
         1005: Cause.TRANSIENT,  # no status received
         1006: Cause.TRANSIENT,  # abnormal closure: TCP reset, keepalive timeout
         1007: Cause.PROTOCOL,  # invalid frame payload data
+        1008: Cause.POLICY,  # policy violation: the server will refuse us again
         protocol.CLOSE_TOO_BIG: Cause.PROTOCOL,
         1010: Cause.PROTOCOL,  # mandatory extension
         1011: Cause.TRANSIENT,  # internal server error
         1012: Cause.SERVER_GOING_AWAY,  # service restart
         1013: Cause.TRANSIENT,  # try again later
+        1015: Cause.TLS,  # TLS handshake failure (reported locally, never on the wire)
+        3000: Cause.AUTH_INVALID,  # IANA-registered "unauthorized"
+        3003: Cause.FORBIDDEN,  # IANA-registered "forbidden"
         protocol.CLOSE_KICKED: Cause.KICKED,
         protocol.CLOSE_AUTH_EXPIRED: Cause.AUTH_EXPIRED,
         protocol.CLOSE_FORBIDDEN: Cause.FORBIDDEN,
@@ -53,8 +57,37 @@ ERROR_CAUSES: Mapping[str, Cause] = MappingProxyType(
 #: HTTP statuses of a rejected handshake; the status itself also travels in
 #: ``LinkError.status`` (the failure table looks it up first).
 STATUS_CAUSES: Mapping[int, Cause] = MappingProxyType(
-    {401: Cause.AUTH_INVALID, 403: Cause.FORBIDDEN}
+    {
+        400: Cause.BAD_REQUEST,
+        401: Cause.AUTH_INVALID,
+        403: Cause.FORBIDDEN,
+        404: Cause.NOT_FOUND,
+        429: Cause.RATE_LIMITED,
+    }
 )
+
+
+#: A planned restart closes with 1012 and the reason ``retry-after=S``: come back in S
+#: seconds (the server spreads S over its fleet). The client turns S into
+#: ``LinkError.retry_after``, which the machine waits instead of its backoff.
+CLOSE_SERVICE_RESTART = 1012
+_HINT = "retry-after="
+
+
+def restart_reason(seconds: float) -> str:
+    """The close reason that tells a client when to come back."""
+    return f"{_HINT}{max(0.0, seconds):.1f}"
+
+
+def restart_hint(reason: str) -> float | None:
+    """The seconds in a ``retry-after=S`` close reason, or ``None`` (no or bad hint)."""
+    if not reason.startswith(_HINT):
+        return None
+    try:
+        seconds = float(reason[len(_HINT) :].split(maxsplit=1)[0])
+    except (ValueError, IndexError):
+        return None
+    return seconds if 0 <= seconds <= 3600 else None
 
 
 def close_cause(code: int) -> Cause:

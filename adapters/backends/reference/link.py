@@ -24,7 +24,11 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Mapping
+import logging
+import math
+import re
+import ssl
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,7 +37,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
 
+from fsm.backoff import MAX_RETRY_AFTER
 from fsm.errors import (
+    Cause,
     ConnectRefused,
     ConnectTimeout,
     KeepaliveTimeout,
@@ -46,7 +52,7 @@ from fsm.errors import (
 from fsm.ports import Reply, Result
 
 from . import protocol
-from .causes import close_cause, error_cause, status_cause
+from .causes import close_cause, error_cause, restart_hint, status_cause
 
 log = structlog.get_logger("ptt.signaling")
 
@@ -93,6 +99,12 @@ class WebSocketLink:
     def open(self, url: str, token: str, events: LinkEvents) -> None:
         self.close()
         self._link = _Link(self, url, token, events)
+
+    def probe(self, timeout: float) -> None:
+        """Ping the server now; no answer within ``timeout`` drops the link (``lost``)."""
+        link = self._link
+        if link is not None and link.is_open:
+            link.probe(timeout)
 
     def request(self, method: str, data: Mapping[str, Any], reply: Reply) -> None:
         link = self._link
@@ -209,6 +221,8 @@ class _Link:
                 close_timeout=o.close_timeout,
                 max_size=o.max_size,
                 user_agent_header="ptt-fsm",
+                # websockets logs every handshake header at DEBUG: never the token.
+                logger=RedactingLogger(logging.getLogger("websockets.client"), token),
             )
         except InvalidStatus as exc:
             response = exc.response
@@ -217,7 +231,11 @@ class _Link:
             cause = status_cause(status)
             raise LinkError(status=status, cause=cause, retry_after=retry_after) from exc
         except InvalidURI as exc:
-            raise LinkError(f"invalid server URL: {exc}", status=400) from exc
+            raise LinkError(
+                f"invalid server URL: {exc}", status=400, cause=Cause.BAD_REQUEST
+            ) from exc
+        except ssl.SSLError as exc:  # before OSError, its base class
+            raise _tls_error(exc) from exc
         except TimeoutError as exc:
             raise ConnectTimeout() from exc
         except ConnectionRefusedError as exc:
@@ -227,7 +245,9 @@ class _Link:
         except (InvalidHandshake, OSError, EOFError) as exc:
             raise LinkError(f"connect failed: {type(exc).__name__}: {exc}") from exc
         except ValueError as exc:  # urllib's parsing of a malformed URL (e.g. "ws://[x")
-            raise LinkError(f"invalid server URL: {exc}", status=400) from exc
+            raise LinkError(
+                f"invalid server URL: {exc}", status=400, cause=Cause.BAD_REQUEST
+            ) from exc
         except Exception as exc:  # an attempt must end in ``failed``, whatever broke
             log.warning("ptt.signaling.connect_crashed", error=repr(exc))
             raise LinkError(f"connect failed: {type(exc).__name__}: {exc}") from exc
@@ -251,6 +271,15 @@ class _Link:
         with contextlib.suppress(ConnectionClosed):
             while True:
                 await self.ws.send(await self._outgoing.get())
+
+    def probe(self, timeout: float) -> None:
+        """One application ping with its own deadline, on top of the keepalive schedule."""
+
+        def answered(result: Result[Any]) -> None:
+            if isinstance(result.error, OperationTimeout) and self.is_open:
+                self._abort(KeepaliveTimeout("no answer to a probe after a network change"))
+
+        self.request(protocol.PING, {}, answered, timeout)
 
     async def _app_keepalive(self) -> None:
         """Ask the server to answer, not just the TCP stack: catches a wedged server too."""
@@ -428,13 +457,69 @@ def _parse(frame: str | bytes) -> dict[str, Any] | str:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header, capped at ``MAX_RETRY_AFTER`` (an absurd value
+    is a long wait, not an instant retry); ``None`` when absent or unreadable."""
     if value is None:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None  # an HTTP date: rare for WebSocket servers; fall back to backoff
-    return seconds if 0 <= seconds <= 3600 else None
+    if math.isnan(seconds) or seconds < 0:  # unreadable
+        return None
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+#: TLS failures that are the network's (a reset or truncated handshake): retried.
+_TRANSIENT_TLS = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _tls_error(exc: ssl.SSLError) -> LinkError:
+    """A failed TLS handshake: an untrusted certificate (self-signed, expired, another
+    host) or a TLS/plain mismatch fails the same way every time, so it is not retried."""
+    if isinstance(exc, _TRANSIENT_TLS):
+        return LinkError(f"TLS handshake interrupted: {exc}")
+    detail = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
+    return LinkError(f"TLS handshake failed: {detail}", cause=Cause.TLS, code=1015)
+
+
+class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The logger handed to websockets: formats each record's message itself and removes
+    the token and any ``Authorization`` value before a handler can see it."""
+
+    _AUTH = re.compile(r"(?i)(authorization\s*[:=]\s*)[^\r\n'\"]*")
+    _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
+
+    def __init__(self, logger: logging.Logger, token: str) -> None:
+        super().__init__(logger, {})
+        self._token = token
+
+    def redact(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "[redacted]")
+        text = self._AUTH.sub(r"\1[redacted]", text)
+        return self._BEARER.sub(r"\1[redacted]", text)
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        if not self.isEnabledFor(level):
+            return
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = " ".join(str(part) for part in (msg, *args))
+        if kwargs.get("exc_info"):
+            # A traceback can quote the headers: keep its type and message, redacted.
+            info = kwargs.pop("exc_info")
+            error = info[1] if isinstance(info, tuple) else info
+            if isinstance(error, BaseException):
+                text += f" ({type(error).__name__}: {self.redact(str(error))})"
+        kwargs.setdefault("stacklevel", 2)
+        self.logger.log(level, self.redact(text), **kwargs)
+
+    def process(
+        self, msg: object, kwargs: MutableMapping[str, object]
+    ) -> tuple[object, MutableMapping[str, object]]:
+        return msg, kwargs
 
 
 def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = None) -> LinkError:
@@ -462,4 +547,9 @@ def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = No
 def _close_error(code: int, reason: str) -> LinkError:
     cause = close_cause(code)
     detail = f": {reason[:120]}" if reason else ""
-    return LinkError(f"link closed with {code} ({cause}){detail}", cause=cause, code=code)
+    return LinkError(
+        f"link closed with {code} ({cause}){detail}",
+        cause=cause,
+        code=code,
+        retry_after=restart_hint(reason),  # a planned restart's "come back in S seconds"
+    )

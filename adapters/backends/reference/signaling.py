@@ -90,6 +90,9 @@ class ReferenceSignaling:
             data = {"channel": self._channel}
             self.link.request(protocol.LEAVE, data, _unanswered(protocol.LEAVE))
 
+    def probe(self, timeout: float) -> None:
+        self.link.probe(timeout)
+
     def close(self) -> None:
         self._current = None
         self.link.close(protocol.CLOSE_NORMAL)
