@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+import functools
+from collections import Counter
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -20,10 +22,12 @@ from fsm import ConnectionMachine, IllegalTransition, Settings
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.channel import ChannelPicture
 from fsm.classify import DEFAULT_TABLE, FailureTable
+from fsm.delivery import DropCause, InvalidMessage, MessageOutcome
 from fsm.errors import ConfigError, PttError, UsageError
 from fsm.events import STATES, PttEvent, StateName
 from fsm.logs import get_logger
 from fsm.observe import Listener, LogListener, guarded
+from fsm.outbox import Outgoing
 from fsm.ports import Audio, Clock, NetworkWatch, Ports, TokenSource
 
 from .backends import AudioIO, Backend, BackendContext, resolve
@@ -35,6 +39,8 @@ from .stream import EventStream, Fanout
 log = get_logger("ptt.manager")
 
 _LIVE = ("connecting", "connected", "reconnecting")
+#: Messages handed to the machine per loop tick: one transition each, a few ms at most.
+_BURST_CHUNK = 256
 _LISTENER_HOOKS = ("after_transition", "before_transition", "on_transition", "on_event")
 
 
@@ -55,6 +61,39 @@ class Metrics:
     recoveries: int
     last_recovery_seconds: float
     dropped: Mapping[str, int] = field(default_factory=dict)
+
+
+class Delivery:
+    """What became of one :meth:`ConnectionManager.send_message`.
+
+    ``await delivery`` gives its :class:`~fsm.delivery.MessageOutcome` (``delivered``, or
+    the ``cause`` of the drop: see :class:`~fsm.delivery.DropCause`); sync code polls
+    ``done()`` and ``result``. Cancelling an ``await`` does not cancel the delivery."""
+
+    __slots__ = ("_future", "msg_id")
+
+    def __init__(self, msg_id: str, future: asyncio.Future[MessageOutcome]) -> None:
+        self.msg_id = msg_id
+        self._future = future
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    @property
+    def result(self) -> MessageOutcome | None:
+        """The outcome once settled, else None."""
+        return self._future.result() if self._future.done() else None
+
+    def __await__(self) -> Generator[Any, None, MessageOutcome]:
+        return asyncio.shield(self._future).__await__()
+
+    def __repr__(self) -> str:
+        return f"Delivery({self.msg_id!r}, {self.result!r})"
+
+
+def _settle(future: asyncio.Future[MessageOutcome], outcome: MessageOutcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
 
 
 class ConnectionManager:
@@ -117,6 +156,9 @@ class ConnectionManager:
         self._log_transitions = log_transitions
         self._fanout = Fanout()
         self._pending_listeners: list[Any] = []
+        self._burst: list[Outgoing] = []  # messages of this loop tick, not yet handed over
+        self._burst_due = False
+        self._refused: Counter[str] = Counter()  # refused by send_message, by cause
         self._observers: list[Callable[[PttEvent], None]] = []
         self._machine: ConnectionMachine | None = None
         self._ports: Ports | None = None
@@ -150,6 +192,8 @@ class ConnectionManager:
         From ``disconnected`` or ``error`` this starts over, with ``token`` if given.
         Concurrent calls share one attempt: the token provider runs at most once."""
         async with self._connecting:
+            if self._machine is None:
+                await self._prepare()
             machine = self._ensure_machine()
             if machine.state not in _LIVE:
                 if not (token or machine.token) and self._token_provider is not None:
@@ -160,10 +204,23 @@ class ConnectionManager:
         if wait:
             await self.wait_for("connected", timeout)
 
+    async def _prepare(self) -> None:
+        """Load what is slow to import (aiortc, numpy, the audio stack) in a thread before
+        the first connect builds the ports, so the event loop never stalls on an import.
+        A backend may offer ``async def prepare()`` for its own heavy parts."""
+        prepare = getattr(self.backend, "prepare", None)
+        if prepare is not None and asyncio.iscoroutinefunction(prepare):
+            await prepare()
+        if self._media and self._audio is None:
+            import importlib
+
+            await asyncio.to_thread(importlib.import_module, "adapters.devices.audio")
+
     async def disconnect(self) -> None:
         """Stop talking, leave the channel, close transports and signaling: ``disconnected``.
 
         Safe in any state and more than once; returns when no socket or task is left."""
+        self._release_burst(None)  # what was sent before disconnect() goes first
         machine = self._machine
         if machine is not None and machine.state != "disconnected":
             machine.send("disconnect")
@@ -267,6 +324,7 @@ class ConnectionManager:
     @property
     def metrics(self) -> Metrics:
         """Counters of this connection (all zero before the first ``connect``)."""
+        self._release_burst(None)  # count what this tick's messages met
         m = self._machine
         if m is None:
             return Metrics(episodes=0, attempts=0, recoveries=0, last_recovery_seconds=0.0)
@@ -275,7 +333,7 @@ class ConnectionManager:
             attempts=int(m.metrics["attempts"]),
             recoveries=int(m.metrics["recoveries"]),
             last_recovery_seconds=m.metrics["last_recovery_seconds"],
-            dropped=dict(m.outbox.dropped),
+            dropped=dict(m.outbox.dropped + self._refused),
         )
 
     # --- user intents ---------------------------------------------------------------------
@@ -285,13 +343,61 @@ class ConnectionManager:
         if machine is not None and machine.detail == "backing_off":
             machine.send("reconnect_now")
 
-    def send_message(self, data: Mapping[str, Any]) -> None:
-        """Send ``data`` to the channel now, or queue it until the session is restored."""
+    def send_message(self, data: Mapping[str, Any]) -> Delivery:
+        """Send ``data`` (a JSON object) to the channel now, or queue it until the session
+        is restored; returns its :class:`Delivery` (await it for the outcome).
+
+        Checked at once: raises :class:`~fsm.delivery.InvalidMessage` if ``data`` is not a
+        JSON object (a ``datetime``, ``set``, ``bytes`` or NaN inside),
+        :class:`~fsm.delivery.MessageTooLarge` above ``machine.message_limit`` bytes
+        encoded (both counted in ``metrics.dropped``), ``IllegalTransition`` unless
+        connecting, connected or reconnecting. The calls of one loop tick reach the machine
+        together (one transition per batch), so a burst does not stall the event loop."""
         if not self.backend.features.messages:
             raise UsageError(f"the {self.backend.name} backend has no channel messages")
-        self._user_event("send_message", data=dict(data))
+        machine = self._machine
+        # With a burst pending, this tick already found the state live and nothing ran since.
+        if machine is None or (not self._burst and machine.state not in _LIVE):
+            raise IllegalTransition("send_message", machine.state if machine else "idle")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[MessageOutcome] = loop.create_future()
+        try:
+            item = machine.new_message(data, functools.partial(_settle, future))
+        except InvalidMessage as exc:
+            self._refused[exc.cause.value] += 1
+            raise
+        self._burst.append(item)
+        if not self._burst_due:
+            self._burst_due = True
+            loop.call_soon(self._release_burst)
+        assert item.msg_id is not None
+        return Delivery(item.msg_id, future)
+
+    def _release_burst(self, limit: int | None = _BURST_CHUNK) -> None:
+        """Hand the machine the messages sent so far (at most ``limit``; the rest on the
+        next tick) as one ``send_message`` event."""
+        self._burst_due = False
+        burst = self._burst
+        if limit is None or len(burst) <= limit:
+            batch, self._burst = burst, []
+        else:
+            batch = burst[:limit]
+            del burst[:limit]
+            self._burst_due = True
+            asyncio.get_running_loop().call_soon(self._release_burst)
+        if not batch:
+            return
+        machine = self._machine
+        if machine is not None and machine.state in _LIVE:
+            machine.send("send_message", batch=tuple(batch))
+            return
+        for item in batch:  # the connection ended in this very tick: never handed over
+            self._refused[DropCause.DISCARDED.value] += 1
+            if item.notify is not None:
+                item.notify(MessageOutcome(item.msg_id or "", DropCause.DISCARDED))
 
     def _user_event(self, event: str, **data: Any) -> None:
+        self._release_burst(None)  # messages sent before this intent go first
         machine = self._machine
         state = machine.state if machine is not None else "idle"
         if machine is None or state not in _LIVE:

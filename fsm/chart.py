@@ -82,6 +82,7 @@ class LifecycleChart(StateChart[Any]):
         reconnecting.backing_off.to(
             reconnecting.redialing, cond="network_came_back", on="note_network_hint"
         )
+        | reconnecting.backing_off.to(None, cond="network_back_too_soon", on="defer_hint")
         | connected.to(None, cond="path_may_have_moved", on="probe_link"),
     )
     talk_pressed = Event(

@@ -96,19 +96,29 @@ def checked(data: object, limit: int) -> tuple[dict[str, Any], int]:
     """A snapshot of ``data`` as the JSON object that will be sent, and its encoded size.
 
     Raises :class:`InvalidMessage` (not an object, not JSON: a ``datetime``, a ``set``,
-    ``bytes``, NaN, a cycle) or :class:`MessageTooLarge`. The snapshot is decoded back from
-    the encoding, so later changes to the caller's dict do not change what is sent."""
+    ``bytes``, NaN, a cycle) or :class:`MessageTooLarge`. The snapshot holds no container
+    of the caller's, so later changes to the caller's dict do not change what is sent."""
     if not isinstance(data, Mapping):
         raise InvalidMessage(f"a message must be a JSON object (a dict), not {type(data).__name__}")
+    body = dict(data)
     try:
-        encoded = json.dumps(dict(data), allow_nan=False)
+        encoded = _FAST.encode(body)
+        if "NaN" in encoded or "Infinity" in encoded:  # maybe a bare NaN: ask strictly
+            _STRICT.encode(body)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidMessage(f"message data is not JSON: {exc}") from exc
     size = len(encoded)  # ensure_ascii: characters are bytes
     if size > limit:
         raise MessageTooLarge(size, limit)
-    snapshot: dict[str, Any] = json.loads(encoded)
-    return snapshot, size
+    if not all(isinstance(v, _SCALARS) for v in body.values()):
+        body = json.loads(encoded)  # a deep copy: nested lists and dicts are ours
+    return body, size
+
+
+# ``json.dumps(..., allow_nan=False)`` builds an encoder per call: five times slower.
+_FAST = json.JSONEncoder()
+_STRICT = json.JSONEncoder(allow_nan=False)
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def effective_limit(policy: DeliveryPolicy, declared: object) -> int:

@@ -87,8 +87,8 @@ class Cause(StrEnum):
     PROTOCOL = "protocol"  # the peer broke the protocol
     POLICY = "policy"  # the server refused us by policy (not our token): do not retry
     TLS = "tls"  # the TLS handshake failed (certificate not trusted, wrong host...)
-    BAD_REQUEST = "bad_request"  # the server rejected our request as malformed (config)
-    NOT_FOUND = "not_found"  # nothing at this URL (wrong path or host): config
+    BAD_REQUEST = "invalid_request"  # the server rejected our request as malformed (config)
+    NOT_FOUND = "no_endpoint"  # nothing at this URL (wrong path or host): config
 
 
 class LinkError(RemoteError):

@@ -257,10 +257,12 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
         self._protocol_streak = self._protocol_streak + 1 if protocol else 0
         retry_after = getattr(error, "retry_after", None) if error is not None else None
         # A server that says when to come back (503 + Retry-After, a restart hint) is
-        # scheduling us, not failing: such a wait does not escalate the backoff.
+        # scheduling us, not failing: the attempt does not grow and the wait is the
+        # server's (floored by a first attempt's delay), not an escalated backoff.
         if retry_after is None or self.attempt == 0:
             self.attempt += 1
-        self.next_delay = self.settings.backoff.delay(self.attempt, retry_after)
+        scheduled_attempt = 1 if retry_after is not None else self.attempt
+        self.next_delay = self.settings.backoff.delay(scheduled_attempt, retry_after)
         now = self.ports.clock.now()
         self._retry_not_before = now + self.next_delay if retry_after is not None else None
         self._arm("retry", self.next_delay, "retry_due")
@@ -269,6 +271,7 @@ class ConnectionMachine(LifecycleChart, SessionSteps):
 
     def on_exit_backing_off(self) -> None:
         self._disarm("retry")
+        self._disarm("network_hint")
 
     def on_enter_reconnecting(self) -> None:
         if self._outage_started is None:

@@ -5,7 +5,8 @@ rest of the wait: the attempt starts at once. While connected, any change of the
 triggers an immediate liveness probe, so a link that died with the old path is found in
 about one round trip instead of at the next keepalive. Never faster than
 ``Settings.network_hint_interval`` (a flapping interface causes at most a few attempts),
-and never through a server's Retry-After: the server asked us to wait.
+and never through a server's Retry-After: the server asked us to wait. A report that
+comes too soon is replayed when the interval has passed (a flap still ends the wait).
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ NETWORK_CAME_BACK = "network came back"
 class NetworkActions(MessageActions):
     # --- guards (pure) ----------------------------------------------------------------------
     def network_came_back(self, change: NetworkChange | None = None) -> bool:
+        return self._usable_hint(change) and self._hint_allowed(self.ports.clock.now())
+
+    def network_back_too_soon(self, change: NetworkChange | None = None) -> bool:
+        """A flap right after the last attempt: not now, but not lost either."""
+        return self._usable_hint(change) and not self._hint_allowed(self.ports.clock.now())
+
+    def _usable_hint(self, change: NetworkChange | None) -> bool:
         if change not in (NetworkChange.UP, NetworkChange.ROUTE_CHANGED):
             return False
         now = self.ports.clock.now()
-        if self._retry_not_before is not None and now < self._retry_not_before:
-            return False  # the server's Retry-After stands
-        return self._hint_allowed(now)
+        # The server's Retry-After stands: its own timer ends the wait.
+        return self._retry_not_before is None or now >= self._retry_not_before
 
     def path_may_have_moved(self, change: NetworkChange | None = None) -> bool:
         return isinstance(change, NetworkChange) and self._hint_allowed(self.ports.clock.now())
@@ -44,6 +51,14 @@ class NetworkActions(MessageActions):
         self.metrics["network_attempts"] += 1
         self.reason = NETWORK_CAME_BACK
         self._emit(Reconnecting(self.attempt, 0.0, NETWORK_CAME_BACK))
+
+    def defer_hint(self, change: NetworkChange | None = None) -> None:
+        """Replay the report once the interval since the last attempt has passed, so a
+        network that came back during a flap still cuts the wait short."""
+        last = self._last_network_hint or 0.0
+        wait = max(0.0, last + self.settings.network_hint_interval - self.ports.clock.now())
+        if "network_hint" not in self._timers:
+            self._arm("network_hint", wait, "network_changed", change=change)
 
     def probe_link(self) -> None:
         self._last_network_hint = self.ports.clock.now()

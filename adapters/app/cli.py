@@ -131,10 +131,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    from .diagrams import write
+    from .diagrams import BadMachine, MissingDiagramTool, load_machine, write
 
     out = Path(args.out)
-    for path in write(out, svg=not args.no_svg, readme=out.resolve().parent / "README.md"):
+    try:
+        if args.machine:
+            # A user's machine: its own folder, never our README's diagram.
+            machine = load_machine(args.machine)
+            written = write(out, svg=not args.no_svg, machine=machine)
+        else:
+            written = write(out, svg=not args.no_svg, readme=out.resolve().parent / "README.md")
+    except (BadMachine, MissingDiagramTool) as exc:
+        print(f"ptt diagram: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for path in written:
         print(path)
     return EXIT_OK
 
@@ -170,6 +180,17 @@ def _add_bench(sub: Subparsers) -> None:
     bench.set_defaults(run=_bench)
 
 
+def _add_soak_and_fuzz(sub: Subparsers) -> None:
+    from adapters.testing import fuzz, soak  # light: the runs import their world lazily
+
+    soaking = sub.add_parser("soak", help="fault cycles against the reference server: leaks")
+    soak.add_arguments(soaking)
+    soaking.set_defaults(run=soak.main)
+    fuzzing = sub.add_parser("fuzz", help="Hypothesis on both parsers (needs the test extras)")
+    fuzz.add_arguments(fuzzing)
+    fuzzing.set_defaults(run=fuzz.main)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptt", description=__doc__.splitlines()[0])
     # Long-running is the default so a new command cannot forget to survive SIGPIPE.
@@ -181,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connect(sub)
     _add_demo_and_diagram(sub)
     _add_bench(sub)
+    _add_soak_and_fuzz(sub)
     return parser
 
 
@@ -287,7 +309,16 @@ def _add_demo_and_diagram(sub: Subparsers) -> None:
 
     diagram = sub.add_parser("diagram", help="regenerate diagrams/ from the machine")
     diagram.add_argument("--out", default="diagrams", help="output folder (default: diagrams)")
-    diagram.add_argument("--no-svg", action="store_true", help="skip the Graphviz SVG")
+    diagram.add_argument(
+        "--no-svg",
+        action="store_true",
+        help="skip the SVG (it needs pip install 'ptt-fsm[diagrams]' and Graphviz dot)",
+    )
+    diagram.add_argument(
+        "--machine",
+        metavar="MODULE:CLASS",
+        help="draw this subclass of fsm.ConnectionMachine (default: ConnectionMachine)",
+    )
     diagram.set_defaults(run=_diagram, one_shot=True)
 
 

@@ -29,6 +29,7 @@ from fsm import FixedSchedule
 from .demo_kit import ALICE_HZ, FaultResult, VoiceTap, start_cast, verdict
 from .demo_kit import measure as _measure
 from .demo_kit import wait_until as _wait
+from .demo_network import network_lost
 from .demo_view import LiveView
 
 SECRET = "ptt-demo-secret-0123456789abcdef0123"
@@ -146,6 +147,11 @@ async def _story(story: Story, quick: bool) -> None:
             note="4000, stays disconnected" if not retried else "it reconnected!",
         )
     )
+
+    # 6. The client's own network goes away: a client in a network namespace whose veth
+    # goes down until its backoff waits the cap, then comes up (needs root: else skipped).
+    story.announce("client network lost: its own link goes down, then up")
+    story.results.append(await network_lost(quick))
 
 
 async def _noop() -> None:

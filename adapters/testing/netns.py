@@ -21,7 +21,7 @@ import sys
 import time
 
 CLIENT_LINK, SECOND_LINK = "net0", "net1"  # names inside the namespace: fixed, it is private
-POOL = ipaddress.ip_network("10.214.0.0/16")  # /30 per veth; other suites use 10.213/16
+POOL = ipaddress.IPv4Network("10.214.0.0/16")  # /30 per veth; other suites use 10.213/16
 _serial = itertools.count()
 
 
@@ -58,7 +58,7 @@ def _free_subnets(count: int) -> list[ipaddress.IPv4Network]:
     chosen: list[ipaddress.IPv4Network] = []
     while len(chosen) < count:
         offset = random.randrange(POOL.num_addresses // 4) * 4
-        subnet = ipaddress.ip_network(f"{POOL.network_address + offset}/30")
+        subnet = ipaddress.IPv4Network(f"{POOL.network_address + offset}/30")
         if not any(subnet.overlaps(u) for u in used) and subnet not in chosen:
             chosen.append(subnet)
     return chosen
@@ -136,11 +136,8 @@ class ClientNamespace:
     async def blackhole_first_path(self) -> None:
         """Silently drop everything arriving on ``net0`` (no RST, no ICMP, nothing sent
         fails): the established connection is dead and only a probe or keepalive finds out."""
-        await run(
-            *f"ip netns exec {self.name} iptables -A INPUT -i {CLIENT_LINK} -j DROP".split()
-        )
+        await run(*f"ip netns exec {self.name} iptables -A INPUT -i {CLIENT_LINK} -j DROP".split())
 
     def exec_argv(self, *argv: str) -> list[str]:
         """``argv`` run inside the namespace."""
         return ["ip", "netns", "exec", self.name, *argv]
-

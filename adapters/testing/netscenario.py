@@ -79,7 +79,9 @@ async def network_return_scenario(
                 stderr=work / "client.stderr",
             )
             await client.wait(is_state("connected"), within=20)
-            figures = await _outage(ns, server, client, outage, cap, 2 * ping + 10)
+            figures = await _outage(
+                ns, server, client, outage=outage, backoff=backoff, detect_within=2 * ping + 10
+            )
             figures.update(await client.metrics())
         finally:
             if client is not None:
@@ -103,15 +105,18 @@ async def _outage(
     ns: ClientNamespace,
     server: PttServer,
     client: NetClient,
+    *,
     outage: float,
-    cap: float,
+    backoff: Sequence[float],
     detect_within: float,
 ) -> dict[str, float | None]:
+    cap = backoff[-1]
     mark = client.mark()
     down = await ns.link(up=False)
     lost = await client.wait(is_state("reconnecting"), mark, within=detect_within)
-    # The cap: how long it takes depends on the schedule; bound it generously.
-    await client.wait(lambda r: is_backoff(r) and r["delay"] >= cap, mark, within=4 * cap + 30)
+    # Every delay of the schedule once (the failed attempts are instant: no route).
+    reach_cap = detect_within + sum(backoff) + 10
+    await client.wait(lambda r: is_backoff(r) and r["delay"] >= cap, mark, within=reach_cap)
     await asyncio.sleep(max(0.0, down + outage - time.monotonic()))
     waiting = client.find(is_backoff, mark)[-1]
     handshakes = server.stats.handshakes["ok"]

@@ -20,8 +20,13 @@ from typing import Any
 import pytest
 
 import adapters.backends.janus as janus_package
-from adapters.backends.janus import ClientOptions, JanusBackend, JanusMedia, LocalJanus
-from adapters.backends.janus import MediaOptions
+from adapters.backends.janus import (
+    ClientOptions,
+    JanusBackend,
+    JanusMedia,
+    LocalJanus,
+    MediaOptions,
+)
 from adapters.devices.audio import SoundDeviceAudio
 from adapters.manager import ConnectionManager
 from adapters.testing.faultproxy import FaultProxy

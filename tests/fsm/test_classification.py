@@ -57,7 +57,8 @@ def test_bad_url_is_an_invalid_url_config_error(url: str) -> None:
         Settings(url, "ops")
     assert isinstance(caught.value, ConfigError)
     assert caught.value.guidance
-    assert "pw" not in str(caught.value) and "abc" not in str(caught.value)
+    assert "pw" not in str(caught.value)
+    assert "abc" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -245,8 +246,9 @@ def test_reconnected_counts_the_attempts_of_this_episode() -> None:
 def test_error_guidance_matches_the_cause(error: Any, expected: str) -> None:
     rig = make(media=False, tokens=True)
     to_connected_ready(rig)
-    rig.fakes.signaling.lose(error) if isinstance(error, LinkError) else None
-    if not isinstance(error, LinkError):
+    if isinstance(error, LinkError):
+        rig.fakes.signaling.lose(error)
+    else:
         rig.fakes.signaling.lose(LinkError(cause=Cause.TRANSIENT))
         rig.fakes.clock.run_next()
         rig.fakes.signaling.complete_open()

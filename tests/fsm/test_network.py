@@ -108,3 +108,18 @@ def test_no_report_after_the_connection_ended() -> None:
     assert binding is not None
     binding.changed(UP)
     assert machine.state == "disconnected"
+
+
+def test_a_report_that_comes_too_soon_is_replayed_after_the_interval() -> None:
+    """The network returns 0.3 s after a failed hint attempt: the attempt waits until the
+    interval has passed, then starts; it does not sit out the 30 s backoff."""
+    machine, fakes, _ = _backing_off()
+    fakes.network.report(UP)
+    fakes.signaling.fail_open(LinkError(cause=Cause.TRANSIENT))  # the path was not back yet
+    assert machine.detail == "backing_off"
+    fakes.clock.advance(0.3)
+    fakes.network.report(UP)
+    assert machine.detail == "backing_off"  # too soon
+    fakes.clock.advance(0.8)  # 1.1 s after the first attempt
+    assert machine.detail == "redialing"
+    assert machine.metrics["network_attempts"] == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from fsm import (
     AudioSource,
@@ -24,7 +25,9 @@ from fsm import (
     FloorLost,
     LinkError,
     Member,
+    NetworkChange,
     OperationTimeout,
+    ProtocolViolation,
     PttError,
     RequestFailed,
     TransportError,
@@ -224,6 +227,33 @@ GIVE_UP_MACROS = (
     "step_transport",
 )
 
+#: Protocol failures, explored on a machine whose table retries none of them (so one
+#: failure takes the ``protocol_exhausted`` rows); kept out of MACROS to keep the main
+#: search small.
+PROTOCOL_ONLY: dict[str, Macro] = {
+    "open_protocol": _fail_open(LinkError(cause=Cause.PROTOCOL, code=1002)),
+    "lose_protocol": _lose(Cause.PROTOCOL),
+    "step_protocol": _fail_step(ProtocolViolation("join answered 42")),
+}
+PROTOCOL_MACROS = (
+    "connect",
+    "open_ok",
+    "open_refused",
+    "finish",
+    "outage",
+    "timer",
+    *PROTOCOL_ONLY,
+)
+
+#: Reports of the OS network watcher: the network back twice in a row (the second one too
+#: soon, deferred), lost, or moved while connected. Explored on their own small alphabet.
+NETWORK_ONLY: dict[str, Macro] = {
+    "net_up": lambda r: r.send("network_changed", change=NetworkChange.UP),
+    "net_moved": lambda r: r.send("network_changed", change=NetworkChange.ROUTE_CHANGED),
+    "net_down": lambda r: r.send("network_changed", change=NetworkChange.DOWN),
+}
+NETWORK_MACROS = (*NETWORK_ONLY, "connect", "open_ok", "open_refused", "finish", "lose_transient")
+
 #: A backend without floor control: the machine ends a transmission at max_talk_time.
 CLIENT_FLOOR = Features(floor=FloorControl.CLIENT, max_talk_time=1.0)
 
@@ -247,18 +277,24 @@ class RowRecorder:
 
 
 def _fresh(
-    max_attempts: int | None = None, features: Features | None = None
+    max_attempts: int | None = None,
+    features: Features | None = None,
+    protocol_retries: int | None = None,
 ) -> tuple[Rig, RowRecorder]:
     rows = RowRecorder()
     backoff = FixedSchedule((1.0, 2.0), max_attempts=max_attempts)
     rig = make(backoff=backoff, stable_after=5.0, listeners=(rows,), features=features)
+    if protocol_retries is not None:
+        settings = rig.machine.settings
+        failures = replace(settings.failures, max_protocol_retries=protocol_retries)
+        rig.machine.settings = replace(settings, failures=failures)
     return rig, rows
 
 
 def _key(rig: Rig) -> tuple[object, ...]:
     m = rig.machine
     retries = sum(m.plan.retries.values()) if m.step is not None else 0
-    unanswered = bool(rig.fakes.signaling.pending("send_message"))
+    unanswered = bool(rig.machine.outbox.in_flight())  # sent, not yet settled
     # Only the steps whose failures take different rows are told apart: the rest is "other".
     step = m.step.value if m.step is not None else None
     step = step if step in (None, "join", "connect_media") else "other"
@@ -268,23 +304,30 @@ def _key(rig: Rig) -> tuple[object, ...]:
 
 
 def _replay(
-    path: tuple[str, ...], max_attempts: int | None = None, features: Features | None = None
+    path: tuple[str, ...],
+    max_attempts: int | None = None,
+    features: Features | None = None,
+    protocol_retries: int | None = None,
 ) -> tuple[Rig, RowRecorder, list[str]]:
-    rig, rows = _fresh(max_attempts, features)
+    rig, rows = _fresh(max_attempts, features, protocol_retries)
     seen = []
     for name in path:
-        MACROS[name](rig)
+        (MACROS.get(name) or PROTOCOL_ONLY.get(name) or NETWORK_ONLY[name])(rig)
         seen.append(rig.where)
     return rig, rows, seen
 
 
 @functools.cache
 def explore(
-    max_depth: int = 7, max_attempts: int | None = None, features: Features | None = None
+    max_depth: int = 7,
+    max_attempts: int | None = None,
+    features: Features | None = None,
+    protocol_retries: int | None = None,
+    network: bool = False,
 ) -> tuple[dict[tuple[object, ...], tuple[str, ...]], set[Row]]:
     """Breadth-first: the shortest macro path to every abstract state, and every table
     row those paths (plus one more input from each state) took."""
-    start, _ = _fresh(max_attempts, features)
+    start, _ = _fresh(max_attempts, features, protocol_retries)
     paths: dict[tuple[object, ...], tuple[str, ...]] = {_key(start): ()}
     covered: set[Row] = set()
     queue: deque[tuple[str, ...]] = deque([()])
@@ -295,10 +338,14 @@ def explore(
         alphabet = GIVE_UP_MACROS
     elif features is not None:
         alphabet = CLIENT_FLOOR_MACROS
+    elif protocol_retries is not None:
+        alphabet = PROTOCOL_MACROS
+    elif network:
+        alphabet = NETWORK_MACROS
     while queue:
         path = queue.popleft()
         for name in alphabet:
-            rig, rows, _ = _replay((*path, name), max_attempts, features)
+            rig, rows, _ = _replay((*path, name), max_attempts, features, protocol_retries)
             covered.update(rows.rows)
             key = _key(rig)
             if key not in paths and len(path) + 1 < max_depth:
@@ -317,9 +364,11 @@ def _short(row: Row) -> Row:
 
 def test_generated_paths_cover_every_transition() -> None:
     """Every row of the exported transition table is taken by at least one generated path
-    (three machines: retry forever, give up after the first reconnect attempt, and a
-    backend without floor control)."""
+    (five searches: retry forever, give up after the first reconnect attempt, a backend
+    without floor control, a table that retries no protocol failure, and the network
+    watcher's reports)."""
     covered = explore()[1] | explore(max_attempts=1)[1] | explore(features=CLIENT_FLOOR)[1]
+    covered |= explore(protocol_retries=0)[1] | explore(network=True)[1]
     wanted = set()
     for row in transition_table():
         if row.event == "error.execution":

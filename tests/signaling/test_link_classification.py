@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import json
 import logging
 import ssl
 from collections.abc import AsyncIterator
@@ -313,3 +314,51 @@ async def test_token_never_reaches_debug_logs(env: Any) -> None:
         assert token not in text
         assert token.split(".")[2] not in text  # not even the signature
     assert any("Authorization: [redacted]" in line for line in ws_lines)
+
+
+# --- defect 16: hostile answers, through a real ConnectionManager --------------------------
+async def test_join_answered_with_a_number_ends_as_a_protocol_violation(
+    make_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ok: true, data: 42`` to every join: never ``connected`` with no session; retried
+    ``max_protocol_retries`` times, then ``error`` with a ProtocolViolation."""
+    from adapters.server.dispatch import Dispatcher
+
+    monkeypatch.setattr(Dispatcher, "_join", lambda self, link, data: 42)
+    env = await make_env()
+    conn, trace = manager(env.url, env.token())
+    await conn.connect()
+    try:
+        assert await trace.ends() == "error"
+        assert "connected" not in [getattr(e, "state", None) for e in trace.events]
+        assert isinstance(conn.machine.last_error, ProtocolViolation)
+        assert "join answer must be a JSON object" in trace.raised().reason
+        assert env.server.stats.methods("alice").count("join") == 4
+    finally:
+        await conn.disconnect()
+
+
+async def test_unsolicited_floor_granted_flood_sends_nothing(env: Any) -> None:
+    """2,000 ``floorGranted`` without a transmission id: dropped, the client sends nothing,
+    does not think it holds the floor, and stays connected."""
+    conn, _ = manager(env.url, env.token(), ping_interval=30.0, ping_timeout=30.0)
+    await conn.connect(wait=True, timeout=5)
+    try:
+        sent_before = list(env.server.stats.methods("alice"))
+        frame = json.dumps({"notification": True, "method": "floorGranted", "data": {}})
+        signaling = conn.machine.ports.signaling
+        for batch in range(1, 21):  # in batches: the server drops a client 1,024 frames behind
+            for _ in range(100):
+                env.server.send_raw("alice", frame)
+            await env.until(lambda b=batch: sum(signaling.dropped.values()) >= 100 * b)  # type: ignore[attr-defined]
+        witness = {"notification": True, "method": protocol.PEER_JOINED, "data": {"peer_id": "w"}}
+        env.server.send_raw("alice", json.dumps(witness))
+        await env.until(lambda: "w" in conn.channel.members, within=10)
+        await asyncio.sleep(0.2)
+        assert env.server.stats.methods("alice") == sent_before
+        assert conn.state == "connected"
+        assert not conn.transmitting
+        assert not conn.machine.floor.active
+        assert sum(signaling.dropped.values()) == 2000  # type: ignore[attr-defined]
+    finally:
+        await conn.disconnect()

@@ -45,6 +45,11 @@ log = structlog.get_logger("ptt.signaling")
 class ReferenceSignaling:
     """Implements :class:`fsm.ports.Signaling` for the reference server over ``link``."""
 
+    #: The largest message (JSON-encoded) the machine may hand us: the server closes the
+    #: link with 1009 on a frame above its 64 KiB default; the envelope and ``msg_id`` fit
+    #: in the rest (``fsm.delivery.DeliveryPolicy`` may set a smaller limit).
+    max_message_bytes = 64 * 1024 - 512
+
     def __init__(self, link: WebSocketLink) -> None:
         self.link = link
         self._channel: str | None = None

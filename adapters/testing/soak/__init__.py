@@ -15,16 +15,33 @@ in ``tests/soak`` run a short one with :func:`run_soak`.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import sys
-
-import structlog
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .faults import FAULTS, Fault
-from .probes import Sample
-from .report import Bounds, Report
-from .run import SoakConfig, run_soak
+
+if TYPE_CHECKING:
+    from .probes import Sample
+    from .report import Bounds, Report
+    from .run import SoakConfig, run_soak
+
+# Imported on first use: ``ptt`` builds its parser from ``add_arguments`` for every
+# command, and the soak's world (server, manager, aiortc) is not what ``ptt token`` needs.
+_HOMES = {
+    "Bounds": ".report",
+    "Report": ".report",
+    "Sample": ".probes",
+    "SoakConfig": ".run",
+    "run_soak": ".run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)
+
 
 __all__ = ["Bounds", "Fault", "Report", "Sample", "SoakConfig", "add_arguments", "main", "run_soak"]
 
@@ -47,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the soak, print its tables; exit 0 on PASS, 1 on FAIL."""
+    import asyncio
+    import logging
+    import sys
+
+    import structlog
+
+    from .report import Bounds
+    from .run import SoakConfig, run_soak
+
     # Errors only, to stderr: the tables are the output (a thousand reconnects log a lot).
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from .rig import Client, Rig
+if TYPE_CHECKING:
+    from .rig import Client, Rig
 
 #: How long a blackhole lasts: longer than the clients' dead-link detection (about 0.6 s),
 #: so every link through it is declared dead and redialled.

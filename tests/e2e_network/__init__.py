@@ -1,0 +1,1 @@
+"""End-to-end tests of the network watcher: a client in its own network namespace."""
