@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .backends import Backend, BackendContext, BackendPorts
     from .backends.reference.link import SignalingOptions
+    from .delivery import Delivery
     from .manager import AudioOptions, ConnectionManager, Metrics
     from .ptt import PttController
 
@@ -25,6 +26,7 @@ _HOMES = {
     "BackendContext": ".backends",
     "BackendPorts": ".backends",
     "ConnectionManager": ".manager",
+    "Delivery": ".delivery",
     "Metrics": ".manager",
     "PttController": ".ptt",
     "SignalingOptions": ".backends.reference.link",
@@ -44,6 +46,7 @@ __all__ = [
     "BackendContext",
     "BackendPorts",
     "ConnectionManager",
+    "Delivery",
     "Metrics",
     "PttController",
     "SignalingOptions",

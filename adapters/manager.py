@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-from collections import Counter
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -22,15 +20,15 @@ from fsm import ConnectionMachine, IllegalTransition, Settings
 from fsm.backoff import BackoffPolicy, ExponentialBackoff
 from fsm.channel import ChannelPicture
 from fsm.classify import DEFAULT_TABLE, FailureTable
-from fsm.delivery import DropCause, InvalidMessage, MessageOutcome
+from fsm.delivery import DeliveryPolicy
 from fsm.errors import ConfigError, PttError, UsageError
 from fsm.events import STATES, PttEvent, StateName
 from fsm.logs import get_logger
 from fsm.observe import Listener, LogListener, guarded
-from fsm.outbox import Outgoing
 from fsm.ports import Audio, Clock, NetworkWatch, Ports, TokenSource
 
 from .backends import AudioIO, Backend, BackendContext, resolve
+from .delivery import Delivery, Outbound
 from .devices.clock import LoopClock
 from .devices.tokens import ProviderTokens, TokenProvider
 from .ptt import PttController, PttMode
@@ -40,7 +38,6 @@ log = get_logger("ptt.manager")
 
 _LIVE = ("connecting", "connected", "reconnecting")
 #: Messages handed to the machine per loop tick: one transition each, a few ms at most.
-_BURST_CHUNK = 256
 _LISTENER_HOOKS = ("after_transition", "before_transition", "on_transition", "on_event")
 
 
@@ -61,39 +58,6 @@ class Metrics:
     recoveries: int
     last_recovery_seconds: float
     dropped: Mapping[str, int] = field(default_factory=dict)
-
-
-class Delivery:
-    """What became of one :meth:`ConnectionManager.send_message`.
-
-    ``await delivery`` gives its :class:`~fsm.delivery.MessageOutcome` (``delivered``, or
-    the ``cause`` of the drop: see :class:`~fsm.delivery.DropCause`); sync code polls
-    ``done()`` and ``result``. Cancelling an ``await`` does not cancel the delivery."""
-
-    __slots__ = ("_future", "msg_id")
-
-    def __init__(self, msg_id: str, future: asyncio.Future[MessageOutcome]) -> None:
-        self.msg_id = msg_id
-        self._future = future
-
-    def done(self) -> bool:
-        return self._future.done()
-
-    @property
-    def result(self) -> MessageOutcome | None:
-        """The outcome once settled, else None."""
-        return self._future.result() if self._future.done() else None
-
-    def __await__(self) -> Generator[Any, None, MessageOutcome]:
-        return asyncio.shield(self._future).__await__()
-
-    def __repr__(self) -> str:
-        return f"Delivery({self.msg_id!r}, {self.result!r})"
-
-
-def _settle(future: asyncio.Future[MessageOutcome], outcome: MessageOutcome) -> None:
-    if not future.done():
-        future.set_result(outcome)
 
 
 class ConnectionManager:
@@ -127,6 +91,7 @@ class ConnectionManager:
         clock: Clock | None = None,
         tokens: TokenSource | None = None,
         network: NetworkWatch | bool = True,
+        delivery: DeliveryPolicy | None = None,
         machine_class: type[ConnectionMachine] = ConnectionMachine,
         log_transitions: bool = True,
     ) -> None:
@@ -152,13 +117,12 @@ class ConnectionManager:
         self._clock = clock
         self._tokens = tokens
         self._network = network
+        self._delivery = delivery
         self._machine_class = machine_class
         self._log_transitions = log_transitions
         self._fanout = Fanout()
         self._pending_listeners: list[Any] = []
-        self._burst: list[Outgoing] = []  # messages of this loop tick, not yet handed over
-        self._burst_due = False
-        self._refused: Counter[str] = Counter()  # refused by send_message, by cause
+        self._outbound = Outbound(lambda: self._machine)
         self._observers: list[Callable[[PttEvent], None]] = []
         self._machine: ConnectionMachine | None = None
         self._ports: Ports | None = None
@@ -220,7 +184,7 @@ class ConnectionManager:
         """Stop talking, leave the channel, close transports and signaling: ``disconnected``.
 
         Safe in any state and more than once; returns when no socket or task is left."""
-        self._release_burst(None)  # what was sent before disconnect() goes first
+        self._outbound.release(None)  # what was sent before disconnect() goes first
         machine = self._machine
         if machine is not None and machine.state != "disconnected":
             machine.send("disconnect")
@@ -324,7 +288,7 @@ class ConnectionManager:
     @property
     def metrics(self) -> Metrics:
         """Counters of this connection (all zero before the first ``connect``)."""
-        self._release_burst(None)  # count what this tick's messages met
+        self._outbound.release(None)  # count what this tick's messages met
         m = self._machine
         if m is None:
             return Metrics(episodes=0, attempts=0, recoveries=0, last_recovery_seconds=0.0)
@@ -333,7 +297,7 @@ class ConnectionManager:
             attempts=int(m.metrics["attempts"]),
             recoveries=int(m.metrics["recoveries"]),
             last_recovery_seconds=m.metrics["last_recovery_seconds"],
-            dropped=dict(m.outbox.dropped + self._refused),
+            dropped=dict(m.outbox.dropped + self._outbound.refused),
         )
 
     # --- user intents ---------------------------------------------------------------------
@@ -345,7 +309,8 @@ class ConnectionManager:
 
     def send_message(self, data: Mapping[str, Any]) -> Delivery:
         """Send ``data`` (a JSON object) to the channel now, or queue it until the session
-        is restored; returns its :class:`Delivery` (await it for the outcome).
+        is restored; returns its :class:`~adapters.delivery.Delivery` (await it for the
+        outcome).
 
         Checked at once: raises :class:`~fsm.delivery.InvalidMessage` if ``data`` is not a
         JSON object (a ``datetime``, ``set``, ``bytes`` or NaN inside),
@@ -355,49 +320,10 @@ class ConnectionManager:
         together (one transition per batch), so a burst does not stall the event loop."""
         if not self.backend.features.messages:
             raise UsageError(f"the {self.backend.name} backend has no channel messages")
-        machine = self._machine
-        # With a burst pending, this tick already found the state live and nothing ran since.
-        if machine is None or (not self._burst and machine.state not in _LIVE):
-            raise IllegalTransition("send_message", machine.state if machine else "idle")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[MessageOutcome] = loop.create_future()
-        try:
-            item = machine.new_message(data, functools.partial(_settle, future))
-        except InvalidMessage as exc:
-            self._refused[exc.cause.value] += 1
-            raise
-        self._burst.append(item)
-        if not self._burst_due:
-            self._burst_due = True
-            loop.call_soon(self._release_burst)
-        assert item.msg_id is not None
-        return Delivery(item.msg_id, future)
-
-    def _release_burst(self, limit: int | None = _BURST_CHUNK) -> None:
-        """Hand the machine the messages sent so far (at most ``limit``; the rest on the
-        next tick) as one ``send_message`` event."""
-        self._burst_due = False
-        burst = self._burst
-        if limit is None or len(burst) <= limit:
-            batch, self._burst = burst, []
-        else:
-            batch = burst[:limit]
-            del burst[:limit]
-            self._burst_due = True
-            asyncio.get_running_loop().call_soon(self._release_burst)
-        if not batch:
-            return
-        machine = self._machine
-        if machine is not None and machine.state in _LIVE:
-            machine.send("send_message", batch=tuple(batch))
-            return
-        for item in batch:  # the connection ended in this very tick: never handed over
-            self._refused[DropCause.DISCARDED.value] += 1
-            if item.notify is not None:
-                item.notify(MessageOutcome(item.msg_id or "", DropCause.DISCARDED))
+        return self._outbound.send(self._machine, data)
 
     def _user_event(self, event: str, **data: Any) -> None:
-        self._release_burst(None)  # messages sent before this intent go first
+        self._outbound.release(None)  # messages sent before this intent go first
         machine = self._machine
         state = machine.state if machine is not None else "idle"
         if machine is None or state not in _LIVE:
@@ -414,6 +340,8 @@ class ConnectionManager:
             self._machine = self._machine_class(
                 self.settings, self._ports, observers=observers, listeners=self._pending_listeners
             )
+            if self._delivery is not None:
+                self._machine.delivery = self._delivery
         return self._machine
 
     def _network_watch(self) -> NetworkWatch | None:

@@ -58,7 +58,7 @@ class DeliveryPolicy:
 
     ``max_bytes``: the JSON-encoded size limit (the reference server closes the link on a
     frame above 64 KiB; 60 KiB leaves room for the envelope). A backend may declare a
-    smaller one (``max_message_bytes`` on its signaling port). ``max_resends``: copies sent
+    smaller one (``Features.max_message_bytes``). ``max_resends``: copies sent
     again after no answer on an open link (a request timeout) before the message is dropped
     as undeliverable. ``max_outages``: link losses a message may be in flight at (each
     followed by a resend after the restore) before it is dropped as undeliverable.

@@ -51,10 +51,14 @@ class Features:
     resume: bool = True  # the server keeps a session across a link loss (signal-only resume)
     messages: bool = True  # channel messages (``send_message``)
     max_talk_time: float | None = None
+    #: The largest encoded message the server accepts (``None``: no limit of its own).
+    max_message_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_talk_time is not None and not self.max_talk_time > 0:
             raise ValueError("max_talk_time must be positive seconds or None")
+        if self.max_message_bytes is not None and self.max_message_bytes < 1:
+            raise ValueError("max_message_bytes must be positive or None")
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,7 @@ class MessageActions(TalkActions):
     @property
     def message_limit(self) -> int:
         """The encoded size limit: the policy's, or the backend's if smaller."""
-        declared = getattr(self.ports.signaling, "max_message_bytes", None)
-        return effective_limit(self.delivery, declared)
+        return effective_limit(self.delivery, self.features.max_message_bytes)
 
     def new_message(self, data: Mapping[str, Any] | None, notify: Notify | None = None) -> Outgoing:
         """A checked outbox entry for ``data`` with a fresh ``msg_id``; changes nothing else.

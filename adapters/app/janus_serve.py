@@ -17,12 +17,11 @@ import signal
 import sys
 from dataclasses import dataclass, replace
 
-import structlog
-
 from adapters.backends.janus import LocalJanus, Room
 from fsm.errors import ConfigError
+from fsm.logs import get_logger
 
-log = structlog.get_logger("ptt.janus")
+log = get_logger("ptt.janus")
 
 POLL = 0.5  # how often to check that Janus is still running (s)
 

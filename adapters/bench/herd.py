@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from .herdclient import CHANNEL_SIZE
 from .report import Report, Row, clean, median, p95
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -169,7 +170,7 @@ def _rows(
     options: HerdOptions, outcomes: list[_Outcome], rss: dict[str, float | None], report: Report
 ) -> None:
     n = options.clients
-    group = f"herd: {n} signaling-only clients, server + fault proxy in another process"
+    group = f"herd: {n} signaling-only clients, {CHANNEL_SIZE} a channel, server + proxy apart"
     ratio = "fleet/websockets" if {"fleet", "websockets"} <= set(options.variants) else None
     scenarios = list(dict.fromkeys(o.scenario for o in outcomes))
     by = {(o.scenario, o.variant): o for o in outcomes}

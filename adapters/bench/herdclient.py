@@ -24,7 +24,6 @@ import time
 from typing import Any
 
 import structlog
-
 from websockets.asyncio.client import connect
 from websockets.client import process_exception
 from websockets.exceptions import ConnectionClosed
@@ -36,7 +35,10 @@ from adapters.server import mint_token
 from fsm.backoff import BackoffPolicy, ExponentialBackoff, FleetBackoff
 
 VARIANTS = ("default", "fleet", "websockets")
-CHANNEL = "herd"
+#: Clients per channel. Every join is announced to the whole channel, so one channel of
+#: 1,000 costs a million notifications per herd return: that measures presence fan-out,
+#: not reconnecting. Real fleets are many channels.
+CHANNEL_SIZE = 50
 
 
 def quiet_child() -> None:
@@ -76,9 +78,9 @@ class _Client:
 
 
 class _Managed(_Client):
-    def __init__(self, url: str, token: str, policy: BackoffPolicy) -> None:
+    def __init__(self, url: str, token: str, channel: str, policy: BackoffPolicy) -> None:
         self.manager = ConnectionManager(
-            url, channel=CHANNEL, token=token, media=False, backoff=policy, log_transitions=False
+            url, channel=channel, token=token, media=False, backoff=policy, log_transitions=False
         )
 
     def connected(self) -> bool:
@@ -98,8 +100,8 @@ class _Raw(_Client):
     """websockets' reconnect loop: retries OSError, timeouts and 5xx with its own backoff
     (U(0, 5) s, then 3.1 s x 1.618 ... up to 90 s); ignores Retry-After."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
+    def __init__(self, url: str, token: str, channel: str) -> None:
+        self.url, self.token, self.channel = url, token, channel
         self._connected = False
         self._attempts = 0
         self._task: asyncio.Task[None] | None = None
@@ -115,7 +117,7 @@ class _Raw(_Client):
         return process_exception(exc)
 
     async def _run(self) -> None:
-        join = json.dumps({"id": 1, "method": protocol.JOIN, "data": {"channel": CHANNEL}})
+        join = json.dumps({"id": 1, "method": protocol.JOIN, "data": {"channel": self.channel}})
         async for ws in connect(
             self.url,
             additional_headers={"Authorization": f"Bearer {self.token}"},
@@ -151,11 +153,12 @@ class Herd:
     def __init__(self, url: str, secret: str, variant: str, n: int) -> None:
         self.clients: list[_Client] = []
         for i in range(n):
-            token = mint_token(secret, f"{variant}{i}", CHANNEL, 3600)
+            channel = f"herd{i // CHANNEL_SIZE}"
+            token = mint_token(secret, f"{variant}{i}", channel, 3600)
             client: _Client = (
-                _Raw(url, token)
+                _Raw(url, token, channel)
                 if variant == "websockets"
-                else _Managed(url, token, _policy(variant))
+                else _Managed(url, token, channel, _policy(variant))
             )
             self.clients.append(client)
         self._marked: list[int] = []

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import signal
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-import structlog
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from adapters.backends.reference import protocol
 from adapters.backends.reference.causes import CLOSE_SERVICE_RESTART, restart_reason
+from adapters.backends.reference.redact import RedactingLogger
+from fsm.logs import get_logger
 
 from .dispatch import Dispatcher
 from .gate import Gate, HandshakeLimit
@@ -28,7 +30,7 @@ from .mediaops import MediaOps
 from .stats import Stats
 from .tasks import Background
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 #: Seconds a departed user's message ids (and the rest) are remembered: a client's
 #: backoff plus rejoin fits well inside, a soak's churn of users does not accumulate.
@@ -66,7 +68,7 @@ class PttServer:
         grace: float = 30.0,
         max_talk_time: float = 60.0,
         stall_timeout: float = STALL_TIMEOUT,
-        max_message_size: int = 64 * 1024,
+        max_message_size: int = protocol.MAX_FRAME_BYTES,
         max_rps: float = 50,
         max_members: int = 50,
         forget_after: float = FORGET_AFTER,
@@ -139,6 +141,8 @@ class PttServer:
             ping_interval=self._ping[0],
             ping_timeout=self._ping[1],
             close_timeout=self._close_timeout,
+            # Its DEBUG lines quote every handshake's Authorization header: never a token.
+            logger=RedactingLogger(logging.getLogger("websockets.server")),
         )
         self._port = next(iter(self._server.sockets)).getsockname()[1]
 

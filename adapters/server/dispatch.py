@@ -10,9 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
-
 from adapters.backends.reference import protocol
+from fsm.logs import get_logger
 
 from .hub import Hub
 from .limits import Admission
@@ -21,7 +20,7 @@ from .mediaops import MediaOps
 from .stats import Stats
 from .wire import Request, RequestError, RequestId, error, ok, parse, text_arg
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 Handler = Callable[[Link, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
@@ -94,4 +93,10 @@ class Dispatcher:
         session_id = data.get("session_id")
         if session_id is not None and not isinstance(session_id, str):
             raise RequestError(protocol.E_BAD_REQUEST, "'session_id' must be a string")
-        return self._hub.join(link, text_arg(data, "channel"), session_id)
+        last_seq = data.get(protocol.LAST_SEQ)
+        # bool is an int subclass: ``"last_seq": true`` is a client bug worth reporting.
+        if last_seq is not None and (
+            isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
+        ):
+            raise RequestError(protocol.E_BAD_REQUEST, "'last_seq' must be an integer >= 0")
+        return self._hub.join(link, text_arg(data, "channel"), session_id, last_seq)

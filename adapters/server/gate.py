@@ -21,16 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import structlog
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from adapters.backends.reference import protocol
+from fsm.logs import get_logger
 
 from .auth import Claims, TokenError, TokenExpired, bearer_token, verify_token
 from .stats import Stats
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 CHANNEL_HEADER = "X-PTT-Channel"
 

@@ -10,23 +10,22 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import structlog
-
 from adapters.backends.reference import protocol
+from fsm.logs import get_logger
 
 from .channels import Channel, Channels
 from .dedup import RecentIds
 from .floor import Grant
 from .link import Link
 from .media import ChannelAware, MediaRouter
-from .missed import MissedLedger
+from .missed import MissedLedger, Numbered
 from .presence import Presence
 from .sessions import Session, SessionStore
 from .stats import Stats
 from .tasks import Background
 from .wire import RequestError, notification
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 
 class Hub:
@@ -65,7 +64,11 @@ class Hub:
         return channel
 
     # --- membership ---------------------------------------------------------------------
-    def join(self, link: Link, channel_name: str, session_id: str | None) -> dict[str, Any]:
+    def join(
+        self, link: Link, channel_name: str, session_id: str | None, last_seq: int | None = None
+    ) -> dict[str, Any]:
+        """Join ``channel_name``, or resume ``session_id``; ``last_seq`` is the last message
+        seq the resuming client received (``None``: an older client that does not say)."""
         if channel_name != link.claims.channel:
             raise RequestError(
                 protocol.E_FORBIDDEN,
@@ -78,9 +81,9 @@ class Hub:
         if session is not None:
             self._take_over(session, link)
             log.info("ptt.server.resumed", user=link.user, peer_id=session.peer_id)
-            # What was kept is replayed right after this answer (replay_missed); only
-            # what overflowed the buffer is lost for good.
-            missed, session.missed.overflow = session.missed.overflow, 0
+            # What the client lacks is replayed right after this answer (replay_missed);
+            # only what overflowed the history is lost for good.
+            missed = session.missed.resume(last_seq)
             return self._join_result(self.channel_of(session), session, True, missed)
         missed = self._ledger.take(session_id, link.user, channel_name) if session_id else 0
         channel = self.channels.get(channel_name)
@@ -130,21 +133,23 @@ class Hub:
         }
 
     def replay_missed(self, link: Link) -> None:
-        """After a resumed join's answer: the messages kept while the link was down."""
+        """After a join's answer: the messages a resumed client lacks, in order."""
         session = link.session
         if session is None:
             return
-        frames = session.missed.take()
-        for sent, frame in enumerate(frames):
-            if not link.send(frame, replayable=True):
-                self._owe(session, frames[sent:])  # the new link is closing already
+        entries = session.missed.replay()
+        for entry in entries:
+            if not link.send(_numbered(entry), seq=entry.seq):
+                session.missed.owe(entry.seq)  # the new link is closing already
                 return
-        if frames:
-            log.info("ptt.server.replayed", user=link.user, messages=len(frames))
+        if entries:
+            log.info("ptt.server.replayed", user=link.user, messages=len(entries))
 
-    def _owe(self, session: Session, frames: list[str | bytes]) -> None:
-        dropped = session.missed.salvage(frames)
-        self.stats.dropped["missed_overflow"] += dropped
+    @staticmethod
+    def _owe(session: Session, unsent: list[int]) -> None:
+        """A dead link never wrote ``unsent`` (the seqs of relayed messages, in order)."""
+        if unsent:
+            session.missed.owe(unsent[0])
 
     def leave(self, link: Link, channel_name: str) -> dict[str, Any]:
         session = self.session_of(link)
@@ -268,6 +273,7 @@ class Hub:
             "users": len(self.presence),
             "message_ids": len(self._recent_ids),
             "missed_buffered": sum(len(s.missed) for s in self.sessions),
+            "replay_kept": sum(s.missed.kept for s in self.sessions),
             "missed_ledger": len(self._ledger),
             "stats_entries": self.stats.stored(),
             "background_tasks": len(self.background),
@@ -377,9 +383,13 @@ class Hub:
             if member is session:
                 continue
             # Unlike state notifications (a resume's join answer carries the state), a
-            # message exists only in the stream: a member whose link is down is owed it.
-            if member.link is None or not member.link.send(frame, replayable=True):
-                self.stats.dropped["missed_overflow"] += member.missed.keep(frame)
+            # message exists only in the stream: each member numbers and keeps it until
+            # a resume shows what its client lacks (even if written, the socket may be
+            # silently dead); a member whose link is down is owed it outright.
+            entry, dropped = member.missed.number(frame)
+            self.stats.dropped["missed_overflow"] += dropped
+            if member.link is None or not member.link.send(_numbered(entry), seq=entry.seq):
+                member.missed.owe(entry.seq)
         return {}
 
     def _broadcast(
@@ -389,3 +399,12 @@ class Hub:
         for member in channel.others(exclude):
             if member.link is not None:
                 member.link.send(frame)
+
+
+def _numbered(entry: Numbered) -> str:
+    """A relayed message as one member's MESSAGE notification, with its seq.
+
+    The message is encoded once for every member; its seq is spliced in last inside the
+    notification's ``data`` (``notification`` ends with that object: ``...}}``).
+    """
+    return f'{entry.frame[:-2]}, "{protocol.SEQ}": {entry.seq}}}}}'

@@ -10,9 +10,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import structlog
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+
+from fsm.logs import get_logger
 
 from .auth import Claims
 from .limits import RateLimiter
@@ -20,7 +21,7 @@ from .limits import RateLimiter
 if TYPE_CHECKING:
     from .sessions import Session
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class _Close:
 @dataclass(frozen=True)
 class _Frame:
     data: str | bytes
-    replayable: bool  # a relayed message: owed to the session if this link dies first
+    seq: int | None  # a relayed message's number: owed to the session if never written
 
 
 class Link:
@@ -57,11 +58,11 @@ class Link:
     def user(self) -> str:
         return self.claims.user
 
-    def send(self, frame: str | bytes, *, replayable: bool = False) -> bool:
+    def send(self, frame: str | bytes, *, seq: int | None = None) -> bool:
         """Queue a frame and return True; once the link is closing, drop it and return False.
 
-        ``replayable`` frames still queued when the link dies are handed back by
-        :meth:`take_unsent`, so the session can replay them on a resume.
+        The ``seq`` of a relayed message still queued when the link dies is handed back
+        by :meth:`take_unsent`, so the session knows what no link wrote.
         """
         if self.closing:
             return False
@@ -71,7 +72,7 @@ class Link:
             # A client that does not read would also stall a closing handshake: cut it.
             self.ws.transport.abort()
             return False
-        self._queue.put_nowait(_Frame(frame, replayable))
+        self._queue.put_nowait(_Frame(frame, seq))
         return True
 
     def close(self, code: int, reason: str = "") -> None:
@@ -81,8 +82,8 @@ class Link:
         self.closing = True
         self._queue.put_nowait(_Close(code, reason))
 
-    def take_unsent(self) -> list[str | bytes]:
-        """Remove the frames not yet written; return the replayable ones, in order.
+    def take_unsent(self) -> list[int]:
+        """Remove the frames not yet written; return the seqs of the relayed ones, in order.
 
         For a link that is dead or being replaced: its other frames are meant for a
         socket nobody reads any more. A queued close stays queued.
@@ -91,7 +92,7 @@ class Link:
         for item in items:
             if isinstance(item, _Close):
                 self._queue.put_nowait(item)
-        return [item.data for item in items if isinstance(item, _Frame) and item.replayable]
+        return [item.seq for item in items if isinstance(item, _Frame) and item.seq is not None]
 
     async def wait_closed(self) -> None:
         await asyncio.wait([self._writer])

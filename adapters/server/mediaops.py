@@ -7,16 +7,15 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-import structlog
-
 from adapters.backends.reference import protocol
+from fsm.logs import get_logger
 
 from .hub import Hub
 from .link import Link
 from .media import MediaError
 from .wire import RequestError, notification, text_arg
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 _DIRECTIONS = frozenset({"send", "recv"})
 _SDP_TYPES = frozenset({"offer", "answer"})

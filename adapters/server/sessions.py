@@ -24,7 +24,7 @@ class Session:
     producers: set[str] = field(default_factory=set)
     alive: bool = True
     expiry: asyncio.TimerHandle | None = None
-    missed: MissedMessages = field(default_factory=MissedMessages)  # owed while link is down
+    missed: MissedMessages = field(default_factory=MissedMessages)  # numbered, for a resume
 
 
 class SessionStore:

@@ -38,7 +38,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -59,6 +58,7 @@ from adapters.backends.reference.protocol import (
     E_NOT_FOUND,
     E_NOT_JOINED,
 )
+from fsm.logs import get_logger
 
 from .iceaddr import gathering_on, media_addresses
 from .media import (  # MediaError: the dispatcher's type, it maps .code
@@ -66,7 +66,7 @@ from .media import (  # MediaError: the dispatcher's type, it maps .code
     MediaError,
 )
 
-log = structlog.get_logger("ptt.server.sfu")
+log = get_logger("ptt.server.sfu")
 
 #: Frames a slow consumer may lag behind before the oldest are dropped (20 ms each).
 SINK_QUEUE_FRAMES = 10

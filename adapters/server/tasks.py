@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import structlog
+from fsm.logs import get_logger
 
-log = structlog.get_logger("ptt.server")
+log = get_logger("ptt.server")
 
 T = TypeVar("T")
 

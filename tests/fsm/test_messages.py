@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fsm import Cause, LinkError, RequestFailed
+from fsm import Cause, Features, LinkError, RequestFailed
 from fsm.delivery import (
     DeliveryPolicy,
     DropCause,
@@ -88,9 +88,8 @@ def test_a_message_above_the_limit_is_refused_at_once() -> None:
 
 
 def test_a_backend_may_declare_a_smaller_limit() -> None:
-    """The signaling port's max_message_bytes wins when below the policy's."""
-    rig = rig_in("connected.ready")
-    rig.fakes.signaling.max_message_bytes = 100  # type: ignore[attr-defined]
+    """The backend's Features.max_message_bytes wins when below the policy's."""
+    rig = rig_in("connected.ready", features=Features(max_message_bytes=100))
     assert rig.machine.message_limit == 100
     with pytest.raises(MessageTooLarge):
         rig.machine.new_message({"pad": "x" * 100})

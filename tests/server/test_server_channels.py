@@ -68,7 +68,8 @@ async def test_join_twice_and_leave_other_channel(connect: Connect) -> None:
 async def test_message_relayed_to_others_and_logged_in_order(
     server: PttServer, connect: Connect
 ) -> None:
-    """``message`` answers {}, reaches every other member once, and is logged in order."""
+    """``message`` answers {}, reaches every other member once, numbered from 1 per
+    member (``seq``), and is logged in order."""
     alice, bob, carol = await connect("alice"), await connect("bob"), await connect("carol")
     payloads = [{"seq": i, "text": f"m{i}"} for i in range(5)]
     for payload in payloads:
@@ -76,7 +77,9 @@ async def test_message_relayed_to_others_and_logged_in_order(
     for client in (bob, carol):
         await client.wait_for(lambda c=client: c.methods().count("message") == 5)  # type: ignore[misc]
         relayed = [n["data"] for n in client.notes if n["method"] == "message"]
-        assert relayed == [{"from": alice.joined["peer_id"], "data": p} for p in payloads]
+        sender = alice.joined["peer_id"]
+        numbered = [{"from": sender, "data": p, "seq": n + 1} for n, p in enumerate(payloads)]
+        assert relayed == numbered
     assert "message" not in alice.methods()
     assert server.stats.messages("alice") == payloads
     assert server.stats.methods("alice") == ["join", *["message"] * 5]

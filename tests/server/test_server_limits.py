@@ -116,5 +116,5 @@ async def test_oversize_frame_closes_1009(
     assert await client.closed() == protocol.CLOSE_TOO_BIG
     assert await bystander.ok("ping")
     assert [m["data"] for m in bystander.notes if m["method"] == "message"] == [
-        {"from": client.joined["peer_id"], "data": {"fits": "x" * 900}}
+        {"from": client.joined["peer_id"], "data": {"fits": "x" * 900}, "seq": 1}
     ]

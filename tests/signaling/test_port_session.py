@@ -69,6 +69,7 @@ async def test_resume_within_the_grace_period(make_env: Any) -> None:
     assert env.server.stats.requests["alice"][-1].data == {
         "channel": "ops",
         "session_id": first.resume_id,
+        "last_seq": 0,  # nothing was delivered in that session yet
     }
     await rec.quiet(0.1)
     assert rec.kinds() == ["opened", "lost"]  # the old link's events object hears nothing

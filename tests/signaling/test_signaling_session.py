@@ -82,7 +82,7 @@ async def test_peer_notifications_reach_events(env: Any) -> None:
         assert rec.notes(protocol.PEER_JOINED) == [{"peer_id": joined["peer_id"], "user": "bob"}]
         await bob.ok(protocol.MESSAGE, {"text": "over"})
         await rec.until(lambda: bool(rec.notes(protocol.MESSAGE)))
-        expected = {"from": joined["peer_id"], "data": {"text": "over"}}
+        expected = {"from": joined["peer_id"], "data": {"text": "over"}, "seq": 1}
         assert rec.notes(protocol.MESSAGE) == [expected]
     finally:
         await bob.aclose()

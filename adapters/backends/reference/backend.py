@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from adapters.backends.base import BackendContext, BackendPorts
 from fsm.domain import Features, FloorControl
 
+from . import protocol
+
 if TYPE_CHECKING:
     from aiortc import RTCIceServer
 
@@ -39,7 +41,12 @@ class ReferenceBackend:
     """
 
     name = "reference"
-    features = Features(floor=FloorControl.SERVER, resume=True, messages=True)
+    features = Features(
+        floor=FloorControl.SERVER,
+        resume=True,
+        messages=True,
+        max_message_bytes=protocol.MAX_MESSAGE_BYTES,
+    )
 
     def __init__(
         self,

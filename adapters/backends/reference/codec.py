@@ -108,6 +108,7 @@ class FloorRevoked:
 @dataclass(frozen=True)
 class MessageReceived:
     message: ChannelMessage
+    seq: int | None = None  # its delivery number in our session (None: an older server)
 
 
 Notification = (
@@ -143,7 +144,7 @@ def decode_notification(method: str, data: Mapping[str, Any]) -> Notification | 
         why = REVOKE_REASONS.get(reason) if isinstance(reason, str) else None
         return FloorRevoked(_text(data, "tx_id", what), why or FloorLost.RELEASED)
     if method == protocol.MESSAGE:
-        return MessageReceived(_message(data, what))
+        return MessageReceived(_message(data, what), _seq(data, what))
     return None
 
 
@@ -179,6 +180,16 @@ def _name(value: object) -> str | None:
 def _source(data: object, what: str) -> AudioSource:
     body = _object(data, what)
     return AudioSource(_text(body, "producer_id", what), _optional_text(body, "peer_id", what))
+
+
+def _seq(data: Mapping[str, Any], what: str) -> int | None:
+    """A message's delivery number; a bad one could hide later messages: refuse it."""
+    value = data.get(protocol.SEQ)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProtocolViolation(f"{what}: {protocol.SEQ!r} must be an integer >= 1")
+    return value
 
 
 def _message(data: Mapping[str, Any], what: str) -> ChannelMessage:

@@ -26,13 +26,11 @@ import itertools
 import json
 import logging
 import math
-import re
 import ssl
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
@@ -49,12 +47,14 @@ from fsm.errors import (
     PttError,
     RequestFailed,
 )
+from fsm.logs import get_logger
 from fsm.ports import Reply, Result
 
 from . import protocol
 from .causes import close_cause, error_cause, restart_hint, status_cause
+from .redact import RedactingLogger
 
-log = structlog.get_logger("ptt.signaling")
+log = get_logger("ptt.signaling")
 
 
 @dataclass(frozen=True)
@@ -481,45 +481,6 @@ def _tls_error(exc: ssl.SSLError) -> LinkError:
         return LinkError(f"TLS handshake interrupted: {exc}")
     detail = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
     return LinkError(f"TLS handshake failed: {detail}", cause=Cause.TLS, code=1015)
-
-
-class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """The logger handed to websockets: formats each record's message itself and removes
-    the token and any ``Authorization`` value before a handler can see it."""
-
-    _AUTH = re.compile(r"(?i)(authorization\s*[:=]\s*)[^\r\n'\"]*")
-    _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
-
-    def __init__(self, logger: logging.Logger, token: str) -> None:
-        super().__init__(logger, {})
-        self._token = token
-
-    def redact(self, text: str) -> str:
-        if self._token:
-            text = text.replace(self._token, "[redacted]")
-        text = self._AUTH.sub(r"\1[redacted]", text)
-        return self._BEARER.sub(r"\1[redacted]", text)
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
-        if not self.isEnabledFor(level):
-            return
-        try:
-            text = str(msg) % args if args else str(msg)
-        except (TypeError, ValueError):
-            text = " ".join(str(part) for part in (msg, *args))
-        if kwargs.get("exc_info"):
-            # A traceback can quote the headers: keep its type and message, redacted.
-            info = kwargs.pop("exc_info")
-            error = info[1] if isinstance(info, tuple) else info
-            if isinstance(error, BaseException):
-                text += f" ({type(error).__name__}: {self.redact(str(error))})"
-        kwargs.setdefault("stacklevel", 2)
-        self.logger.log(level, self.redact(text), **kwargs)
-
-    def process(
-        self, msg: object, kwargs: MutableMapping[str, object]
-    ) -> tuple[object, MutableMapping[str, object]]:
-        return msg, kwargs
 
 
 def _closed_error(exc: ConnectionClosed | None, ws: ClientConnection | None = None) -> LinkError:

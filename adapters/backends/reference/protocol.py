@@ -23,7 +23,7 @@ SUBPROTOCOL: Final = "ptt.v1"
 DEFAULT_PATH: Final = "/ptt"
 
 # --- requests (client -> server) --------------------------------------------------------
-JOIN: Final = "join"  # {channel, session_id?} -> JoinResult (below)
+JOIN: Final = "join"  # {channel, session_id?, last_seq?} -> JoinResult (below)
 LEAVE: Final = "leave"  # {channel} -> {}
 PING: Final = "ping"  # {} -> {"t": server time}; the app-level liveness check
 GET_CAPABILITIES: Final = "getRouterRtpCapabilities"  # {} -> {"codecs": [...]}
@@ -58,10 +58,20 @@ REQUESTS: Final = frozenset(
 #              "speaker": peer_id | null, "producers": [{"producer_id", "peer_id"}...]}
 # A join with the session_id of a session the server still keeps (grace period) resumes
 # it: same peer_id, "resumed": true, its transports/producer/consumers kept.
-# JoinResult also has "missed": int, messages relayed while the member's link was down
-# that it will never get. A resume replays the ones kept (bounded), in order, as MESSAGE
-# notifications right after its answer, and "missed" counts only the overflow; a fresh
-# join naming an ended session_id gets all that session was owed (0 if not remembered).
+# JoinResult also has "missed": int, messages relayed to the session that it will never
+# get. A resume replays the ones kept (bounded), in order, as MESSAGE notifications right
+# after its answer, and "missed" counts only the overflow; a fresh join naming an ended
+# session_id gets all that session was owed (0 if not remembered).
+#
+# Delivery numbers: the server numbers every MESSAGE it relays to a session, 1, 2, 3...
+# (SEQ in the notification's data; a new session starts again at 1) and keeps the newest
+# (the server's missed.MISSED_LIMIT, 256). A resuming join carries LAST_SEQ, the highest
+# seq the client received on that session (0 if none): the server replays everything
+# after it, whether it was still queued, written into a socket that died silently, or
+# relayed while the link was down, then live messages; a client drops a replayed seq it
+# already has. Without LAST_SEQ (older clients) a resume replays only what no link wrote.
+SEQ: Final = "seq"  # in MESSAGE notification data: int >= 1, per session, increasing
+LAST_SEQ: Final = "last_seq"  # in a resuming join: int >= 0
 
 # --- notifications (server -> client) ---------------------------------------------------
 SPEAKER_CHANGED: Final = "speakerChanged"  # {peer_id | null, tx_id | null}
@@ -72,7 +82,7 @@ PEER_LEFT: Final = "peerLeft"  # {peer_id, user}
 # To the floor holder only. Reasons: "max_talk_time"; "kicked" (a moderator removed the
 # holder); "stalled" (the server heard no audio from the holder for stall_timeout).
 FLOOR_REVOKED: Final = "floorRevoked"  # {tx_id, reason}
-# MESSAGE (above) is also a notification: {"from": peer_id, "data": {msg_id?, ...}}.
+# MESSAGE (above) is also a notification: {"from": peer_id, "seq": int, "data": {msg_id?, ...}}.
 
 # --- error codes in responses -----------------------------------------------------------
 E_BAD_REQUEST: Final = "bad_request"
@@ -100,3 +110,8 @@ CLOSE_AUTH_EXPIRED: Final = 4001  # the token expired mid-session: refresh it
 CLOSE_FORBIDDEN: Final = 4003  # the token does not grant this channel
 CLOSE_CHANNEL_DELETED: Final = 4004  # the channel is gone: do not come back
 CLOSE_RATE_LIMITED: Final = 4029  # sustained request flood
+
+#: The server's default frame limit (``ptt serve`` closes with 1009 above it) and the
+#: largest message body a client may hand it: the envelope and ``msg_id`` fit in the rest.
+MAX_FRAME_BYTES: Final = 64 * 1024
+MAX_MESSAGE_BYTES: Final = MAX_FRAME_BYTES - 512

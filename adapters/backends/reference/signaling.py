@@ -9,6 +9,11 @@ It also keeps the picture of the remote audio sources of the current link (the j
 answer's producers, then ``newProducer``/``producerClosed``) and reports the whole set
 with ``sources_changed`` whenever it changes. The join answer itself carries the first
 set (``Joined.sources``), so joining reports no ``sources_changed``.
+
+Across links it remembers the last message ``seq`` it delivered in the current session
+(:class:`_Delivered`): a resuming join says it (``last_seq``), so the server replays
+everything after it, and a replayed message already delivered is dropped, so the machine
+sees each message once.
 """
 
 from __future__ import annotations
@@ -16,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import structlog
-
-from fsm.domain import AudioSource
+from fsm.domain import AudioSource, Joined
 from fsm.errors import LinkError, ProtocolViolation
+from fsm.logs import get_logger
 from fsm.ports import Reply, Result, SignalingEvents
 
 from . import protocol
@@ -39,36 +43,37 @@ from .codec import (
 )
 from .link import WebSocketLink
 
-log = structlog.get_logger("ptt.signaling")
+log = get_logger("ptt.signaling")
 
 
 class ReferenceSignaling:
     """Implements :class:`fsm.ports.Signaling` for the reference server over ``link``."""
 
-    #: The largest message (JSON-encoded) the machine may hand us: the server closes the
-    #: link with 1009 on a frame above its 64 KiB default; the envelope and ``msg_id`` fit
-    #: in the rest (``fsm.delivery.DeliveryPolicy`` may set a smaller limit).
-    max_message_bytes = 64 * 1024 - 512
-
     def __init__(self, link: WebSocketLink) -> None:
         self.link = link
         self._channel: str | None = None
         self._current: _LinkView | None = None
+        self._delivered = _Delivered()
 
     # --- fsm.ports.Signaling ---------------------------------------------------------------
     def open(self, url: str, token: str, events: SignalingEvents) -> None:
-        view = self._current = _LinkView(events, self.link.count_drop)
+        view = self._current = _LinkView(events, self.link.count_drop, self._delivered)
         self.link.open(url, token, view)
 
     def join(self, channel: str, resume_id: str | None, reply: Reply) -> None:
         self._channel = channel
-        data = {"channel": channel}
+        data: dict[str, Any] = {"channel": channel}
         if resume_id is not None:
             data["session_id"] = resume_id
+            last_seq = self._delivered.last_seq(resume_id)
+            if last_seq is not None:
+                data[protocol.LAST_SEQ] = last_seq
         view = self._current
 
         def joined(value: object) -> object:
             result = decode_joined(value)
+            # Synchronous with the answer's frame: the replay behind it is judged by it.
+            self._delivered.joined(result)
             if view is not None:
                 view.reset_sources(result.sources)
             return result
@@ -125,9 +130,12 @@ class ReferenceSignaling:
 class _LinkView:
     """The ``LinkEvents`` of one open: decodes notifications for one ``SignalingEvents``."""
 
-    def __init__(self, events: SignalingEvents, count_drop: Callable[[str], None]) -> None:
+    def __init__(
+        self, events: SignalingEvents, count_drop: Callable[[str], None], delivered: _Delivered
+    ) -> None:
         self._events = events
         self._count_drop = count_drop
+        self._delivered = delivered
         self._sources: dict[str, AudioSource] = {}
 
     def opened(self) -> None:
@@ -163,8 +171,12 @@ class _LinkView:
                 events.member_left(peer_id)
             case FloorRevoked(tx_id, why):
                 events.floor_lost(tx_id, why)
-            case MessageReceived(message):
-                events.message(message)
+            case MessageReceived(message, seq):
+                if self._delivered.first_time(seq):
+                    events.message(message)
+                else:
+                    self._count_drop("replayed_duplicate")
+                    log.debug("ptt.signaling.replayed_duplicate", seq=seq)
             case SourceAdded(source):
                 if self._sources.get(source.source_id) != source:
                     self._sources[source.source_id] = source
@@ -178,6 +190,32 @@ class _LinkView:
 
     def sources(self) -> tuple[AudioSource, ...]:
         return tuple(self._sources.values())
+
+
+class _Delivered:
+    """The last message seq delivered to the machine, and the session it counts in."""
+
+    def __init__(self) -> None:
+        self._session: str | None = None
+        self._last = 0
+
+    def last_seq(self, resume_id: str) -> int | None:
+        """What a join resuming ``resume_id`` says it has (``None``: not our session)."""
+        return self._last if resume_id == self._session else None
+
+    def joined(self, joined: Joined) -> None:
+        """A fresh session (or one we did not count) numbers its messages from 1 again."""
+        if not joined.resumed or joined.resume_id != self._session:
+            self._session, self._last = joined.resume_id, 0
+
+    def first_time(self, seq: int | None) -> bool:
+        """True unless ``seq`` was delivered already (a message without one always is new)."""
+        if seq is None:
+            return True
+        if seq <= self._last:
+            return False
+        self._last = seq
+        return True
 
 
 def _decoding(operation: str, decode: Callable[[object], object], reply: Reply) -> Reply:

@@ -48,7 +48,14 @@ def main(args: argparse.Namespace) -> int:
 
     import structlog
 
-    from .run import run_fuzz
+    try:
+        from .run import run_fuzz
+    except ImportError as exc:  # a plain install has no Hypothesis
+        print(
+            f"ptt fuzz needs the test extra ({exc.name} is missing): pip install 'ptt-fsm[test]'",
+            file=sys.stderr,
+        )
+        return 2
 
     # Each dropped frame is a warning: keep only errors (a crash logs one), on stderr.
     structlog.configure(

@@ -19,17 +19,17 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import structlog
 from aiortc import RTCPeerConnection, RTCRtpCodecCapability, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
 from adapters.backends.base import AudioIO
 from adapters.backends.reference.protocol import CLOSE_CONSUMER, CONSUME
+from fsm.logs import get_logger
 
 from .errors import field
 from .negotiation import Call, answer_from, offer_of
 
-log = structlog.get_logger("ptt.transports")
+log = get_logger("ptt.transports")
 
 
 @dataclass(eq=False)

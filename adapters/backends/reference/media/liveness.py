@@ -18,11 +18,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
-import structlog
-
 from fsm.errors import MediaTimeout
+from fsm.logs import get_logger
 
-log = structlog.get_logger("ptt.transports")
+log = get_logger("ptt.transports")
 
 Probe = Callable[[], Awaitable[Hashable]]
 

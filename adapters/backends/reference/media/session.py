@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import structlog
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -37,6 +36,7 @@ from adapters.backends.reference.protocol import (
     PRODUCE,
 )
 from fsm.errors import TransportError
+from fsm.logs import get_logger
 
 from .consumers import ConsumerSet
 from .errors import as_transport_error, field
@@ -46,7 +46,7 @@ from .negotiation import answer_from, common_codecs, offer_of
 from .pc import close_pc
 from .seams import Requester
 
-log = structlog.get_logger("ptt.transports")
+log = get_logger("ptt.transports")
 
 #: aiortc's receivers send an RTCP receiver report every 0.5-1.5 s (random), so a shorter
 #: send-side window would raise false alarms.

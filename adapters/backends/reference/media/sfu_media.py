@@ -20,19 +20,19 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import structlog
 from aiortc import RTCIceServer, RTCPeerConnection
 
 from adapters.backends.base import AudioIO
 from fsm.domain import AudioSource
 from fsm.errors import ConfigError, TransportError
+from fsm.logs import get_logger
 from fsm.ports import MediaEvents, Reply, Result
 
 from .errors import as_transport_error
 from .seams import Requester
 from .session import MediaSession
 
-log = structlog.get_logger("ptt.transports")
+log = get_logger("ptt.transports")
 
 
 class SfuMedia:
