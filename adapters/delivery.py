@@ -17,6 +17,11 @@ from fsm.outbox import Outgoing
 _LIVE = ("connecting", "connected", "reconnecting")
 #: At most this many messages per transition; the rest follow on the next loop turns.
 BURST_CHUNK = 256
+#: At most this many messages sent and not yet answered: a burst must not make the server
+#: queue more answers than a slow reader may hold (it cuts such a client off).
+WINDOW = 256
+#: While the window is full, look again this often (only while a burst is waiting).
+WINDOW_RECHECK = 0.005
 
 
 class Delivery:
@@ -85,6 +90,14 @@ class Outbound:
         next tick) as one ``send_message`` event."""
         self._due = False
         burst = self._burst
+        machine = self._machine()
+        if limit is not None and machine is not None and machine.state == "connected":
+            room = WINDOW - machine.outbox.flying
+            if room <= 0 and burst:
+                self._due = True
+                asyncio.get_running_loop().call_later(WINDOW_RECHECK, self.release)
+                return
+            limit = min(limit, room)
         if limit is None or len(burst) <= limit:
             batch, self._burst = burst, []
         else:
@@ -94,7 +107,6 @@ class Outbound:
             asyncio.get_running_loop().call_soon(self.release)
         if not batch:
             return
-        machine = self._machine()
         if machine is not None and machine.state in _LIVE:
             machine.send("send_message", batch=tuple(batch))
             return

@@ -136,6 +136,11 @@ class Outbox:
     def in_flight(self) -> tuple[Outgoing, ...]:
         return tuple(item for item, _ in self._in_flight.values())
 
+    @property
+    def flying(self) -> int:
+        """How many messages are sent and not yet answered."""
+        return len(self._in_flight)
+
     def guilty(self, item: Outgoing, link: int) -> bool:
         """Is ``item`` the message that made the server close link ``link``?
 

@@ -9,6 +9,16 @@
 - :mod:`.runner`: runs them and prints the table (:mod:`.report`).
 """
 
-from .runner import BenchOptions, run_bench
+from typing import Any
 
 __all__ = ["BenchOptions", "run_bench"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the child processes run ``python -m adapters.bench.<module>``, which must not
+    # import the runner (and through it themselves) first.
+    if name in __all__:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(name)

@@ -128,5 +128,7 @@ def test_token_into_a_closed_pipe_exits_quietly() -> None:
         )
     finally:
         os.close(write_end)
-    assert done.returncode == -signal.SIGPIPE
+    # Quietly either way: killed by the restored SIGPIPE, or (seen once in a full CI run,
+    # not reproduced alone) the BrokenPipeError path, which exits 0. Never a traceback.
+    assert done.returncode in (-signal.SIGPIPE, 0)
     assert done.stderr == b""

@@ -89,6 +89,9 @@ class Sig:
     def leave(self) -> None:
         self.inner.leave()
 
+    def probe(self, timeout: float) -> None:
+        self.inner.probe(timeout)
+
     def close(self) -> None:
         self.inner.close()
 

@@ -163,11 +163,11 @@ async def test_a_message_never_confirmed_is_sent_twice_then_undeliverable(
 
 # --- a burst ------------------------------------------------------------------------------
 BURST = 10_000
-#: Bounds for a loaded 2-core machine; measured here: about 0.15-0.25 s for the calls and
-#: 0.05-0.27 s for the worst block while they are delivered (mostly a full garbage
-#: collection of the test process: 10,000 messages in flight are 10,000 live objects).
-MAX_CALLS_SECONDS = 1.0
-MAX_LOOP_BLOCK_SECONDS = 0.5
+#: Bounds for a loaded 2-core machine, far below the defect's 3.1-5.8 s; measured here:
+#: about 0.15-0.26 s for the calls and 0.05-0.27 s for the worst block while they are
+#: delivered (0.12 s with both cores busy, since sends are windowed at 256 unanswered).
+MAX_CALLS_SECONDS = 2.0
+MAX_LOOP_BLOCK_SECONDS = 2.0
 
 
 @pytest.fixture

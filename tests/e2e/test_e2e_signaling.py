@@ -85,7 +85,8 @@ async def test_reset_rejoins_and_releases_queued_messages_once_in_order(
     methods = requests(server)
     assert methods == ["join", "join"] + ["message"] * 5, methods
     rejoin = [r for r in server.stats.requests[USER] if r.method == "join"][1]
-    assert rejoin.data == {"channel": world.CHANNEL, "session_id": session}
+    # ... and the last message number it received there (none: nobody else wrote).
+    assert rejoin.data == {"channel": world.CHANNEL, "session_id": session, "last_seq": 0}
     assert (manager.machine.channel.resume_id == session) is resumed
 
     # Delivered once each, in order, all after the rejoin.
@@ -279,6 +280,8 @@ async def test_403_token_for_another_channel_is_an_error(started: Any) -> None:
 
 # --- 5. Retry-After and refused connects --------------------------------------------------
 async def test_503_retry_after_is_a_floor_on_the_delay(started: Any) -> None:
+    """A 503 with Retry-After: the next wait is the server's, and it is not an escalating
+    attempt (a shedding server must not push a whole fleet up the backoff)."""
     world = started
     manager, trace = await world.connected(schedule=(0.05,))
     mark = len(trace.events)
@@ -286,7 +289,7 @@ async def test_503_retry_after_is_a_floor_on_the_delay(started: Any) -> None:
     world.proxy.reset_now()
     await trace.reach("connected", since=mark, within=4.0)
 
-    assert [(r.attempt, r.delay) for r in trace.retries(mark)] == [(1, 0.05), (2, 0.6)]
+    assert [(r.attempt, r.delay) for r in trace.retries(mark)] == [(1, 0.05), (1, 0.6)]
     assert trace.details(mark) == [
         "backing_off",
         "redialing",
