@@ -10,10 +10,11 @@ from pathlib import Path
 
 from . import micro
 from .herd import HerdOptions, run_herd
+from .network import network_return
 from .report import Report, machine_info
 
 #: Benchmark names for ``--only``.
-NAMES = ("herd", "recovery", "engine", "memory", "blackhole")
+NAMES = ("herd", "recovery", "engine", "memory", "blackhole", "network")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ async def _run(options: BenchOptions) -> Report:
         micro.engine(report, 3 if quick else 7, 200 if quick else 1000)
     if "memory" in options.only:
         micro.memory(report, 20 if quick else 100)
+    if "network" in options.only:
+        await network_return(report, 2.0 if quick else 60.0, 6.0 if quick else 30.0)
     return report
 
 

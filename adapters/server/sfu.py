@@ -10,7 +10,7 @@ Every client transport is one ``RTCPeerConnection`` here, negotiated by the clie
 
 SFU rule: one speaker per channel. A source forwards frames to its sinks only while its
 peer holds the channel's floor (``floor_changed``); other consumers get no frames, so their
-RTP stops (clients read "no RTP" as "nobody is talking", see ``adapters.transports``).
+RTP stops (clients read "no RTP" as "nobody is talking", see ``adapters.backends.reference.media``).
 
 Stall watch: while a peer holds the floor and has a producer, the router expects its audio.
 If no frame arrives from that producer for ``stall_timeout`` (counted from the grant, the
