@@ -26,7 +26,7 @@ from adapters.server import PttServer, media_server, mint_token
 from adapters.testing.faultproxy import FaultProxy
 from fsm import FixedSchedule
 
-from .demo_kit import ALICE_HZ, FaultResult, VoiceTap, start_cast, verdict
+from .demo_kit import ALICE_HZ, FaultResult, VoiceTap, silent_blackhole, start_cast, verdict
 from .demo_kit import measure as _measure
 from .demo_kit import wait_until as _wait
 from .demo_network import network_lost
@@ -108,18 +108,7 @@ async def _story(story: Story, quick: bool) -> None:
 
     # 3. Silent blackhole: no FIN, no RST; only keepalives notice.
     story.announce("silent blackhole on Alice's path (no FIN, no RST)")
-    proxy = story.proxies["alice"]
-
-    async def blackhole() -> None:
-        proxy.blackhole()
-
-    async def heal() -> None:
-        proxy.pass_through()
-
-    result = await _measure(story, "silent blackhole", "alice", blackhole, heal=heal, hold=0.5)
-    bound = 2 * PING + 0.5
-    result.passed = result.passed and result.detection is not None and result.detection < bound
-    result.note = f"bound {bound:.1f} s"
+    result = await silent_blackhole(story, "alice", story.proxies["alice"], PING)
     story.results.append(result)
     await asyncio.sleep(pause)
 

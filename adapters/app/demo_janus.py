@@ -37,7 +37,16 @@ from adapters.manager import ConnectionManager
 from adapters.testing.faultproxy import FaultProxy
 from fsm import FixedSchedule
 
-from .demo_kit import ALICE_HZ, FaultResult, VoiceTap, measure, start_cast, verdict, wait_until
+from .demo_kit import (
+    ALICE_HZ,
+    FaultResult,
+    VoiceTap,
+    measure,
+    silent_blackhole,
+    start_cast,
+    verdict,
+    wait_until,
+)
 from .demo_view import LiveView
 
 ROOM = 1234
@@ -162,18 +171,8 @@ async def _connection_reset(story: JanusStory) -> FaultResult:
 
 async def _silent_blackhole(story: JanusStory) -> FaultResult:
     """No FIN, no RST: only our pings notice; then the session is claimed back."""
-    proxy = story.proxies["alice"]
-
-    async def blackhole() -> None:
-        proxy.blackhole()
-
-    async def heal() -> None:
-        proxy.pass_through()
-
-    result = await measure(story, "silent blackhole", "alice", blackhole, heal=heal, hold=0.5)
-    bound = 2 * PING + 0.5
-    result.passed = result.passed and result.detection is not None and result.detection < bound
-    result.note = f"our pings, bound {bound:.1f} s"
+    result = await silent_blackhole(story, "alice", story.proxies["alice"], PING)
+    result.note = f"our pings, {result.note}"
     return result
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from adapters.devices.audio import MemoryTap, dominant_frequency, rms_dbfs
 from adapters.devices.audio.frames import Samples
 from adapters.manager import ConnectionManager
+from adapters.testing.faultproxy import FaultProxy
 
 from .demo_view import render_table
 
@@ -113,6 +114,23 @@ async def measure(
         dropped=sum(client.metrics.dropped.values()) - dropped_before,
     )
     result.passed = None not in (detection, recovery, gap)
+    return result
+
+
+async def silent_blackhole(story: Stage, who: str, proxy: FaultProxy, ping: float) -> FaultResult:
+    """No FIN, no RST on ``who``'s path: only pings notice, within twice ``ping`` (the
+    interval plus the timeout) and a margin."""
+
+    async def blackhole() -> None:
+        proxy.blackhole()
+
+    async def heal() -> None:
+        proxy.pass_through()
+
+    result = await measure(story, "silent blackhole", who, blackhole, heal=heal, hold=0.5)
+    bound = 2 * ping + 0.5
+    result.passed = result.passed and result.detection is not None and result.detection < bound
+    result.note = f"bound {bound:.1f} s"
     return result
 
 

@@ -17,13 +17,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import resource
-import sys
 import time
 from typing import Any
 
-import structlog
 from websockets.asyncio.client import connect
 from websockets.client import process_exception
 from websockets.exceptions import ConnectionClosed
@@ -34,26 +31,13 @@ from adapters.manager import ConnectionManager
 from adapters.server import mint_token
 from fsm.backoff import BackoffPolicy, ExponentialBackoff, FleetBackoff
 
+from .child import Handler, quiet_child, serve_commands
+
 VARIANTS = ("default", "fleet", "websockets")
 #: Clients per channel. Every join is announced to the whole channel, so one channel of
 #: 1,000 costs a million notifications per herd return: that measures presence fan-out,
 #: not reconnecting. Real fleets are many channels.
 CHANNEL_SIZE = 50
-
-
-def quiet_child() -> None:
-    """stdout is the command channel: logs go to stderr, and only errors."""
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
-    raise_fd_limit()
-
-
-def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def rss_bytes() -> int:
@@ -213,29 +197,24 @@ class Herd:
 
 async def _serve(args: argparse.Namespace) -> None:
     herd = Herd(args.url, args.secret, args.variant, args.n)
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            break
-        command = json.loads(line)
-        name = command["cmd"]
-        answer: dict[str, Any]
-        if name == "connect":
-            answer = await herd.connect(command["timeout"])
-        elif name == "rss":
-            answer = {"rss": rss_bytes()}
-        elif name == "mark":
-            answer = herd.mark()
-        elif name == "returned":
-            answer = herd.returned()
-        elif name == "wait":
-            answer = await herd.wait(command["deadline"])
-        else:
-            await herd.stop()
-            print(json.dumps({}), flush=True)
-            break
-        print(json.dumps(answer), flush=True)
+
+    async def rss(_: dict[str, Any]) -> dict[str, Any]:
+        return {"rss": rss_bytes()}
+
+    async def mark(_: dict[str, Any]) -> dict[str, Any]:
+        return herd.mark()
+
+    async def returned(_: dict[str, Any]) -> dict[str, Any]:
+        return herd.returned()
+
+    handlers: dict[str, Handler] = {
+        "connect": lambda command: herd.connect(command["timeout"]),
+        "rss": rss,
+        "mark": mark,
+        "returned": returned,
+        "wait": lambda command: herd.wait(command["deadline"]),
+    }
+    await serve_commands(handlers, herd.stop)
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import time
 from typing import Any
 
@@ -22,7 +21,7 @@ from adapters.server import PttServer
 from adapters.server.gate import HandshakeLimit
 from adapters.testing.faultproxy import FaultProxy
 
-from .herdclient import quiet_child
+from .child import Handler, quiet_child, serve_commands
 
 
 class ServerSide:
@@ -84,25 +83,16 @@ async def _serve(args: argparse.Namespace) -> None:
     side = ServerSide(args.secret, args.members, not args.no_shed)
     url = await side.start()
     print(json.dumps({"url": url}), flush=True)
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            break
-        command = json.loads(line)
-        name = command["cmd"]
-        answer: dict[str, Any]
-        if name == "crash":
-            answer = await side.crash(command["seconds"])
-        elif name == "restart":
-            answer = await side.restart(command["seconds"], command["spread"])
-        elif name == "handshakes":
-            answer = side.since(command["since"])
-        else:
-            await side.close()
-            print(json.dumps({}), flush=True)
-            break
-        print(json.dumps(answer), flush=True)
+
+    async def since(command: dict[str, Any]) -> dict[str, Any]:
+        return side.since(command["since"])
+
+    handlers: dict[str, Handler] = {
+        "crash": lambda command: side.crash(command["seconds"]),
+        "restart": lambda command: side.restart(command["seconds"], command["spread"]),
+        "handshakes": since,
+    }
+    await serve_commands(handlers, side.close)
 
 
 def main() -> None:
